@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
+import { toFloat32 } from '../../checkpoint/safetensors.ts';
+import { ElemType } from '../../onnx/proto.ts';
+import type { ManifestGraph } from '../../manifest.ts';
+import { makeL2Normalize, makeLinear } from '../ops.ts';
+import { writeGraph } from '../graph-file.ts';
+import { parseBlip2Config, type Blip2Config } from './blip-2-config.ts';
+import { makeQformer, makeQueryTokens, makeTextEmbeddings } from './blip-2-qformer.ts';
+import { buildVisionGraph, visionTensorNames } from './blip-2-vision.ts';
+import { buildOptDecoderGraph, buildTokenEmbeddingGraph } from './opt.ts';
+
+export interface ArchitectureOutput {
+  config: Blip2Config;
+  graphs: Record<string, ManifestGraph>;
+  visionFingerprint: string;
+}
+
+export type GraphStartListener = (graph: string) => void;
+
+/** Blip2ForConditionalGeneration (OPT): vision, Q-Former + projection, token embeddings, decoder. */
+export function convertBlip2ConditionalGeneration(
+  ckpt: HfCheckpoint,
+  outDir: string,
+  onGraph: GraphStartListener,
+): ArchitectureOutput {
+  const config = parseBlip2Config(ckpt.config);
+  if (config.textModelType !== 'opt') {
+    throw new Error(
+      `text_config.model_type ${config.textModelType} is not supported yet (only OPT)`,
+    );
+  }
+  const Q = config.numQueryTokens;
+  const Dq = config.qformer.hiddenSize;
+  const graphs: Record<string, ManifestGraph> = {};
+  onGraph('vision');
+  graphs.vision = writeGraph(
+    outDir,
+    'vision',
+    ckpt,
+    (g) => buildVisionGraph(g, ckpt, config.vision),
+    'BLIP-2 vision tower',
+  );
+  onGraph('qformer');
+  graphs.qformer = writeGraph(
+    outDir,
+    'qformer',
+    ckpt,
+    (g) => {
+      const image = g.input('image_embeds', ElemType.FLOAT, [
+        'batch',
+        'vision_tokens',
+        config.vision.hiddenSize,
+      ]);
+      const queries = makeQueryTokens(g, ckpt, config.qformer, Q, image);
+      const out = makeQformer(g, ckpt, config.qformer, {
+        embeds: queries,
+        queryLength: Q,
+        hasText: false,
+        encoderHidden: image,
+      });
+      g.output(out, 'query_output', ElemType.FLOAT, ['batch', Q, Dq]);
+      const projected = makeLinear(
+        g,
+        '/language_projection',
+        out,
+        ckpt.read('language_projection.weight', [config.text.wordEmbedProjDim, Dq]),
+        ckpt.read('language_projection.bias', [config.text.wordEmbedProjDim]),
+      );
+      g.output(projected, 'language_inputs', ElemType.FLOAT, [
+        'batch',
+        Q,
+        config.text.wordEmbedProjDim,
+      ]);
+    },
+    'BLIP-2 Q-Former query path + language_projection',
+  );
+  onGraph('embed_tokens');
+  graphs.embed_tokens = writeGraph(
+    outDir,
+    'embed_tokens',
+    ckpt,
+    (g) => buildTokenEmbeddingGraph(g, ckpt, config.text, 'language_model'),
+    'OPT token embeddings',
+  );
+  onGraph('decoder');
+  graphs.decoder = writeGraph(
+    outDir,
+    'decoder',
+    ckpt,
+    (g) => buildOptDecoderGraph(g, ckpt, config.text, 'language_model'),
+    'OPT decoder with KV cache',
+  );
+  return { config, graphs, visionFingerprint: fingerprintVision(ckpt) };
+}
+
+/** Blip2ForImageTextRetrieval: vision, ITC image features, ITC text features, ITM head. */
+export function convertBlip2Retrieval(
+  ckpt: HfCheckpoint,
+  outDir: string,
+  onGraph: GraphStartListener,
+): ArchitectureOutput {
+  const config = parseBlip2Config(ckpt.config);
+  const qcfg = config.qformer;
+  const Q = config.numQueryTokens;
+  const E = config.imageTextHiddenSize;
+  const Dv = config.vision.hiddenSize;
+  const graphs: Record<string, ManifestGraph> = {};
+  // The unused OPT text_config every Blip2Config serialises has no weights here: nothing to map.
+  onGraph('vision');
+  graphs.vision = writeGraph(
+    outDir,
+    'vision',
+    ckpt,
+    (g) => buildVisionGraph(g, ckpt, config.vision),
+    'BLIP-2 vision tower',
+  );
+  onGraph('image_features');
+  graphs.image_features = writeGraph(
+    outDir,
+    'image_features',
+    ckpt,
+    (g) => {
+      const image = g.input('image_embeds', ElemType.FLOAT, ['batch', 'vision_tokens', Dv]);
+      const queries = makeQueryTokens(g, ckpt, qcfg, Q, image);
+      const out = makeQformer(g, ckpt, qcfg, {
+        embeds: queries,
+        queryLength: Q,
+        hasText: false,
+        encoderHidden: image,
+      });
+      g.output(out, 'query_output', ElemType.FLOAT, ['batch', Q, qcfg.hiddenSize]);
+      const projected = makeLinear(
+        g,
+        '/vision_projection',
+        out,
+        ckpt.read('vision_projection.weight', [E, qcfg.hiddenSize]),
+        ckpt.read('vision_projection.bias', [E]),
+      );
+      g.output(
+        makeL2Normalize(g, '/vision_projection/normalize', projected),
+        'image_feats',
+        ElemType.FLOAT,
+        ['batch', Q, E],
+      );
+    },
+    'BLIP-2 ITC image features',
+  );
+  onGraph('text_features');
+  graphs.text_features = writeGraph(
+    outDir,
+    'text_features',
+    ckpt,
+    (g) => {
+      const ids = g.input('input_ids', ElemType.INT64, ['batch', 'text_length']);
+      const mask = g.input('attention_mask', ElemType.FLOAT, ['batch', 'text_length']);
+      const embeds = makeTextEmbeddings(g, ckpt, qcfg, ids);
+      const out = makeQformer(g, ckpt, qcfg, {
+        embeds,
+        queryLength: 0,
+        hasText: true,
+        attentionMask: mask,
+      });
+      g.output(out, 'text_hidden_state', ElemType.FLOAT, ['batch', 'text_length', qcfg.hiddenSize]);
+      const cls = g.op('Gather', [out, g.constInt64([0], [])], '/text_projection/cls', { axis: 1 });
+      const projected = makeLinear(
+        g,
+        '/text_projection',
+        cls,
+        ckpt.read('text_projection.weight', [E, qcfg.hiddenSize]),
+        ckpt.read('text_projection.bias', [E]),
+      );
+      g.output(
+        makeL2Normalize(g, '/text_projection/normalize', projected),
+        'text_feat',
+        ElemType.FLOAT,
+        ['batch', E],
+      );
+    },
+    'BLIP-2 ITC text features',
+  );
+  onGraph('itm');
+  graphs.itm = writeGraph(
+    outDir,
+    'itm',
+    ckpt,
+    (g) => {
+      const image = g.input('image_embeds', ElemType.FLOAT, ['batch', 'vision_tokens', Dv]);
+      const ids = g.input('input_ids', ElemType.INT64, ['batch', 'text_length']);
+      const textMask = g.input('attention_mask', ElemType.FLOAT, ['batch', 'text_length']);
+      const queries = makeQueryTokens(g, ckpt, qcfg, Q, image);
+      const text = makeTextEmbeddings(g, ckpt, qcfg, ids);
+      const embeds = g.op('Concat', [queries, text], '/itm/inputs', { axis: 1 });
+      // The queries are always attended: mask = [1]*Q + text mask.
+      const ones = g.op(
+        'Expand',
+        [g.constFloat([1]), g.op('Shape', [queries], '/itm/mask', { end: 2 })],
+        '/itm/mask',
+      );
+      const mask = g.op('Concat', [ones, textMask], '/itm/mask', { axis: 1 });
+      const out = makeQformer(g, ckpt, qcfg, {
+        embeds,
+        queryLength: Q,
+        hasText: true,
+        attentionMask: mask,
+        encoderHidden: image,
+      });
+      const queryOut = g.op(
+        'Slice',
+        [out, g.constInt64([0]), g.constInt64([Q]), g.constInt64([1])],
+        '/itm/queries',
+      );
+      g.output(queryOut, 'query_output', ElemType.FLOAT, ['batch', Q, qcfg.hiddenSize]);
+      const head = makeLinear(
+        g,
+        '/itm_head',
+        queryOut,
+        ckpt.read('itm_head.weight', [2, qcfg.hiddenSize]),
+        ckpt.read('itm_head.bias', [2]),
+      );
+      g.output(
+        g.op('ReduceMean', [head], '/itm_head/mean', { axes: [1], keepdims: 0 }),
+        'itm_logits',
+        ElemType.FLOAT,
+        ['batch', 2],
+      );
+    },
+    'BLIP-2 ITM head',
+  );
+  return { config, graphs, visionFingerprint: fingerprintVision(ckpt) };
+}
+
+/** sha256 over the vision tower's values as float32, name-sorted: equal for an fp16 and an fp32 copy of the same tower. */
+function fingerprintVision(ckpt: HfCheckpoint): string {
+  const hash = createHash('sha256');
+  for (const name of visionTensorNames(ckpt)) {
+    const info = ckpt.info(name);
+    hash.update(name);
+    hash.update(JSON.stringify(info.shape));
+    const values = toFloat32(ckpt.readRaw(name), info.dtype);
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,260 @@
+import type { FloatTensor, HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
+import type { GraphBuilder } from '../../onnx/graph-builder.ts';
+import { ElemType } from '../../onnx/proto.ts';
+import {
+  makeActivation,
+  makeDim,
+  makeLayerNorm,
+  makeLinear,
+  makeScaledDotProduct,
+  mergeHeads,
+  splitHeads,
+} from '../ops.ts';
+import type { OptConfig } from './blip-2-config.ts';
+
+/** HF OPTLearnedPositionalEmbedding reads row position_id + 2. */
+const POSITION_OFFSET = 2;
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+export function optTensorPrefix(prefix: string): string {
+  return `${prefix}.model.decoder`;
+}
+
+/** input_ids [B, T] int64 → inputs_embeds [B, T, word_embed_proj_dim]. */
+export function buildTokenEmbeddingGraph(
+  g: GraphBuilder,
+  ckpt: HfCheckpoint,
+  cfg: OptConfig,
+  prefix: string,
+): void {
+  const ids = g.input('input_ids', ElemType.INT64, ['batch', 'sequence']);
+  const table = ckpt.read(`${optTensorPrefix(prefix)}.embed_tokens.weight`, [
+    cfg.vocabSize,
+    cfg.wordEmbedProjDim,
+  ]);
+  const embeds = g.op(
+    'Gather',
+    [g.weight(table.name, table.data, table.shape), ids],
+    '/decoder/embed_tokens',
+    { axis: 0 },
+  );
+  g.output(embeds, 'inputs_embeds', ElemType.FLOAT, ['batch', 'sequence', cfg.wordEmbedProjDim]);
+}
+
+/**
+ * OPTForCausalLM over inputs_embeds with a KV cache: one graph serves prefill (past length 0)
+ * and decode steps. Position ids come from the caller (cumsum(mask) * mask - 1, as HF's
+ * OPTDecoder derives them); the causal + padding mask is built in the graph from the 2D mask.
+ */
+export function buildOptDecoderGraph(
+  g: GraphBuilder,
+  ckpt: HfCheckpoint,
+  cfg: OptConfig,
+  prefix: string,
+): void {
+  const dp = optTensorPrefix(prefix);
+  const D = cfg.hiddenSize;
+  const heads = cfg.numAttentionHeads;
+  const headDim = D / heads;
+  if (!Number.isInteger(headDim))
+    throw new Error('text_config: hidden_size is not divisible by num_attention_heads');
+  const embedsIn = g.input('inputs_embeds', ElemType.FLOAT, [
+    'batch',
+    'sequence',
+    cfg.wordEmbedProjDim,
+  ]);
+  const mask = g.input('attention_mask', ElemType.INT64, ['batch', 'total_sequence']);
+  const positionIds = g.input('position_ids', ElemType.INT64, ['batch', 'sequence']);
+  const past = Array.from({ length: cfg.numHiddenLayers }, (_, i) => ({
+    key: g.input(`past_key_values.${i}.key`, ElemType.FLOAT, [
+      'batch',
+      heads,
+      'past_sequence',
+      headDim,
+    ]),
+    value: g.input(`past_key_values.${i}.value`, ElemType.FLOAT, [
+      'batch',
+      heads,
+      'past_sequence',
+      headDim,
+    ]),
+  }));
+
+  let x = embedsIn;
+  if (ckpt.has(`${dp}.project_in.weight`)) {
+    x = makeLinear(
+      g,
+      '/decoder/project_in',
+      x,
+      ckpt.read(`${dp}.project_in.weight`, [D, cfg.wordEmbedProjDim]),
+    );
+  }
+  const positions = ckpt.read(`${dp}.embed_positions.weight`, [
+    cfg.maxPositionEmbeddings + POSITION_OFFSET,
+    D,
+  ]);
+  const rows = g.op(
+    'Add',
+    [positionIds, g.constInt64([POSITION_OFFSET], [])],
+    '/decoder/embed_positions',
+  );
+  const positionEmbeds = g.op(
+    'Gather',
+    [g.weight(positions.name, positions.data, positions.shape), rows],
+    '/decoder/embed_positions',
+    { axis: 0 },
+  );
+  x = g.op('Add', [x, positionEmbeds], '/decoder/embed_positions');
+  const bias = makeCausalPaddingBias(g, embedsIn, mask);
+
+  const layerNorm = (scope: string, name: string, input: string): string => {
+    const [w, b] = layerNormParams(ckpt, cfg, name, D);
+    return makeLayerNorm(g, scope, input, w, b, 1e-5);
+  };
+  const linear = (scope: string, name: string, input: string, out: number, inp: number): string =>
+    makeLinear(
+      g,
+      scope,
+      input,
+      ckpt.read(`${name}.weight`, [out, inp]),
+      cfg.enableBias ? ckpt.read(`${name}.bias`, [out]) : undefined,
+    );
+
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
+    const p = `${dp}.layers.${i}`;
+    const s = `/decoder/layers.${i}`;
+    let residual = x;
+    let h = cfg.doLayerNormBefore
+      ? layerNorm(`${s}/self_attn_layer_norm`, `${p}.self_attn_layer_norm`, x)
+      : x;
+    const qProj = linear(`${s}/attn/q_proj`, `${p}.self_attn.q_proj`, h, D, D);
+    const q = g.op('Mul', [qProj, g.constFloat([headDim ** -0.5])], `${s}/attn/q_scale`);
+    const kNew = splitHeads(
+      g,
+      `${s}/attn/k_proj`,
+      linear(`${s}/attn/k_proj`, `${p}.self_attn.k_proj`, h, D, D),
+      heads,
+      headDim,
+    );
+    const vNew = splitHeads(
+      g,
+      `${s}/attn/v_proj`,
+      linear(`${s}/attn/v_proj`, `${p}.self_attn.v_proj`, h, D, D),
+      heads,
+      headDim,
+    );
+    const k = g.op('Concat', [past[i]!.key, kNew], `${s}/attn/present_key`, { axis: 2 });
+    const v = g.op('Concat', [past[i]!.value, vNew], `${s}/attn/present_value`, { axis: 2 });
+    g.output(k, `present.${i}.key`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
+    g.output(v, `present.${i}.value`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
+    const context = makeScaledDotProduct(
+      g,
+      `${s}/attn`,
+      splitHeads(g, `${s}/attn/q_proj`, q, heads, headDim),
+      k,
+      v,
+      { kind: 'none' },
+      bias,
+    );
+    const attnOut = linear(
+      `${s}/attn/out_proj`,
+      `${p}.self_attn.out_proj`,
+      mergeHeads(g, `${s}/attn`, context, D),
+      D,
+      D,
+    );
+    x = g.op('Add', [residual, attnOut], `${s}/attn_residual`);
+    if (!cfg.doLayerNormBefore)
+      x = layerNorm(`${s}/self_attn_layer_norm`, `${p}.self_attn_layer_norm`, x);
+
+    residual = x;
+    h = cfg.doLayerNormBefore ? layerNorm(`${s}/final_layer_norm`, `${p}.final_layer_norm`, x) : x;
+    const fc1 = linear(`${s}/fc1`, `${p}.fc1`, h, cfg.ffnDim, D);
+    const fc2 = linear(
+      `${s}/fc2`,
+      `${p}.fc2`,
+      makeActivation(g, `${s}/act`, fc1, cfg.activationFunction),
+      D,
+      cfg.ffnDim,
+    );
+    x = g.op('Add', [residual, fc2], `${s}/mlp_residual`);
+    if (!cfg.doLayerNormBefore) x = layerNorm(`${s}/final_layer_norm`, `${p}.final_layer_norm`, x);
+  }
+  if (cfg.doLayerNormBefore && !cfg.removeFinalLayerNorm)
+    x = layerNorm('/decoder/final_layer_norm', `${dp}.final_layer_norm`, x);
+  if (ckpt.has(`${dp}.project_out.weight`)) {
+    x = makeLinear(
+      g,
+      '/decoder/project_out',
+      x,
+      ckpt.read(`${dp}.project_out.weight`, [cfg.wordEmbedProjDim, D]),
+    );
+  }
+  // lm_head is tied to embed_tokens; checkpoints written by save_pretrained store only the latter.
+  const lmHeadName = ckpt.has(`${prefix}.lm_head.weight`)
+    ? `${prefix}.lm_head.weight`
+    : `${dp}.embed_tokens.weight`;
+  const logits = makeLinear(
+    g,
+    '/lm_head',
+    x,
+    renamed(ckpt.read(lmHeadName, [cfg.vocabSize, cfg.wordEmbedProjDim]), 'lm_head.weight'),
+  );
+  g.output(logits, 'logits', ElemType.FLOAT, ['batch', 'sequence', cfg.vocabSize]);
+}
+
+function renamed(t: FloatTensor, name: string): FloatTensor {
+  return { ...t, name };
+}
+
+function layerNormParams(
+  ckpt: HfCheckpoint,
+  cfg: OptConfig,
+  name: string,
+  D: number,
+): [FloatTensor, FloatTensor] {
+  if (cfg.layerNormElementwiseAffine)
+    return [ckpt.read(`${name}.weight`, [D]), ckpt.read(`${name}.bias`, [D])];
+  const ones: FloatTensor = {
+    name: `${name}.weight`,
+    shape: [D],
+    data: new Float32Array(D).fill(1),
+    storedDtype: 'F32',
+  };
+  const zeros: FloatTensor = {
+    name: `${name}.bias`,
+    shape: [D],
+    data: new Float32Array(D),
+    storedDtype: 'F32',
+  };
+  return [ones, zeros];
+}
+
+/**
+ * Additive attention bias [B, 1, T, S]: 0 where key j is visible to query i (j <= past + i and
+ * mask[j] = 1), finfo(float32).min elsewhere — HF's _prepare_4d_causal_attention_mask.
+ */
+function makeCausalPaddingBias(g: GraphBuilder, embeds: string, mask: string): string {
+  const scope = '/decoder/attention_bias';
+  const total = g.op('Squeeze', [makeDim(g, scope, mask, 1)], scope);
+  const current = g.op('Squeeze', [makeDim(g, scope, embeds, 1)], scope);
+  const pastLength = g.op('Sub', [total, current], scope);
+  const one = g.constInt64([1], []);
+  const queryPositions = g.op('Range', [pastLength, total, one], `${scope}/query_positions`);
+  const keyPositions = g.op('Range', [g.constInt64([0], []), total, one], `${scope}/key_positions`);
+  const causal = g.op(
+    'LessOrEqual',
+    [
+      g.op('Unsqueeze', [keyPositions, g.constInt64([0])], scope),
+      g.op('Unsqueeze', [queryPositions, g.constInt64([1])], scope),
+    ],
+    scope,
+  );
+  const keyVisible = g.op(
+    'Unsqueeze',
+    [g.op('Cast', [mask], scope, { to: ElemType.BOOL }), g.constInt64([1, 2])],
+    scope,
+  );
+  const allowed = g.op('And', [causal, keyVisible], scope);
+  return g.op('Where', [allowed, g.constFloat([0]), g.constFloat([FLOAT32_MIN])], scope);
+}

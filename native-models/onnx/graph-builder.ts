@@ -1,0 +1,219 @@
+import { writeFileSync } from 'node:fs';
+import { ExternalDataWriter } from './external-data.ts';
+import { ElemType, onnx, type OnnxProto } from './proto.ts';
+
+export type Dim = number | string;
+export type AttributeValue = number | string | number[] | { float: number } | { floats: number[] };
+
+export interface NodeOptions {
+  /** Node name; defaults to `${scope}/${opType}`, made unique. */
+  name?: string;
+  attrs?: Record<string, AttributeValue>;
+  /** Number of outputs (default 1). */
+  outputs?: number;
+  domain?: string;
+}
+
+export interface ValueSpec {
+  readonly name: string;
+  readonly elemType: ElemType;
+  readonly shape: readonly Dim[];
+}
+
+export const OPSET = 17;
+const IR_VERSION = 8;
+
+/**
+ * A small graph-writing layer in the style of onnxruntime-genai's builder: nodes are named by
+ * where they sit in the model (`/vision/layers.3/attn/qkv/MatMul`), weights go to one external
+ * data file as they are added, and tiny constants stay inline.
+ */
+export class GraphBuilder {
+  private readonly nodes: OnnxProto.onnx.INodeProto[] = [];
+  private readonly initializers: OnnxProto.onnx.ITensorProto[] = [];
+  private readonly inputs: ValueSpec[] = [];
+  private readonly outputs: ValueSpec[] = [];
+  private readonly usedNames = new Set<string>();
+  private readonly data: ExternalDataWriter;
+  private constantCount = 0;
+
+  constructor(
+    readonly graphName: string,
+    dataPath: string,
+  ) {
+    this.data = new ExternalDataWriter(dataPath);
+  }
+
+  get weightBytes(): number {
+    return this.data.bytesWritten;
+  }
+
+  input(name: string, elemType: ElemType, shape: readonly Dim[]): string {
+    this.inputs.push({ name, elemType, shape });
+    this.usedNames.add(name);
+    return name;
+  }
+
+  /** Declares `value` a graph output under `name` (an Identity keeps the public name stable). */
+  output(value: string, name: string, elemType: ElemType, shape: readonly Dim[]): void {
+    this.node('Identity', [value], { name: `/outputs/${name}`, outputNames: [name] });
+    this.outputs.push({ name, elemType, shape });
+  }
+
+  get declaredInputs(): readonly ValueSpec[] {
+    return this.inputs;
+  }
+
+  get declaredOutputs(): readonly ValueSpec[] {
+    return this.outputs;
+  }
+
+  /** Adds one node; returns its output value names. */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    options: NodeOptions & { outputNames?: string[] } = {},
+  ): string[] {
+    const name = this.uniqueName(options.name ?? `/${opType}`);
+    const count = options.outputNames?.length ?? options.outputs ?? 1;
+    const outputs =
+      options.outputNames ?? Array.from({ length: count }, (_, i) => `${name}/output_${i}`);
+    this.nodes.push({
+      name,
+      opType,
+      domain: options.domain ?? '',
+      input: [...inputs],
+      output: outputs,
+      attribute: Object.entries(options.attrs ?? {}).map(([key, value]) =>
+        makeAttribute(key, value),
+      ),
+    });
+    return outputs;
+  }
+
+  /** Single-output convenience. */
+  op(
+    opType: string,
+    inputs: readonly string[],
+    scope: string,
+    attrs?: Record<string, AttributeValue>,
+  ): string {
+    const out = this.node(opType, inputs, {
+      name: `${scope}/${opType}`,
+      ...(attrs ? { attrs } : {}),
+    });
+    return out[0]!;
+  }
+
+  /** A float weight, written to the external data file now. */
+  weight(name: string, data: Float32Array, dims: readonly number[]): string {
+    const expected = dims.reduce((a, b) => a * b, 1);
+    if (expected !== data.length) {
+      throw new Error(
+        `weight ${name}: ${data.length} values do not fill shape [${dims.join(', ')}]`,
+      );
+    }
+    const { offset, length } = this.data.append(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: ElemType.FLOAT,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: this.data.location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    });
+    this.usedNames.add(name);
+    return name;
+  }
+
+  constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const name = `/constants/int64_${this.constantCount++}`;
+    const raw = new BigInt64Array(values.map((v) => BigInt(v)));
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: ElemType.INT64,
+      rawData: new Uint8Array(raw.buffer),
+    });
+    return name;
+  }
+
+  constFloat(values: readonly number[], dims: readonly number[] = []): string {
+    const name = `/constants/float_${this.constantCount++}`;
+    const raw = new Float32Array(values);
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: ElemType.FLOAT,
+      rawData: new Uint8Array(raw.buffer),
+    });
+    return name;
+  }
+
+  /** Writes `<path>` (graph) next to the already written data file, and closes the data file. */
+  save(path: string, docString: string): void {
+    this.data.close();
+    const model: OnnxProto.onnx.IModelProto = {
+      irVersion: IR_VERSION,
+      producerName: 'sightline',
+      docString,
+      opsetImport: [
+        { domain: '', version: OPSET },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      graph: {
+        name: this.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs.map(valueInfo),
+        output: this.outputs.map(valueInfo),
+      },
+    };
+    writeFileSync(path, onnx.ModelProto.encode(model).finish());
+  }
+
+  /** Releases the data file without saving (on errors). */
+  abandon(): void {
+    this.data.close();
+  }
+
+  private uniqueName(base: string): string {
+    let name = base;
+    for (let i = 1; this.usedNames.has(name); i++) name = `${base}_${i}`;
+    this.usedNames.add(name);
+    return name;
+  }
+}
+
+function valueInfo(spec: ValueSpec): OnnxProto.onnx.IValueInfoProto {
+  return {
+    name: spec.name,
+    type: {
+      tensorType: {
+        elemType: spec.elemType,
+        shape: {
+          dim: spec.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+        },
+      },
+    },
+  };
+}
+
+function makeAttribute(name: string, value: AttributeValue): OnnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value))
+      throw new Error(`attribute ${name}: use { float } for non-integers`);
+    return { name, type: T.INT, i: value };
+  }
+  if (typeof value === 'string')
+    return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: T.INTS, ints: value };
+  if ('float' in value) return { name, type: T.FLOAT, f: value.float };
+  return { name, type: T.FLOATS, floats: value.floats };
+}

@@ -1,0 +1,10 @@
+// Shared by @sveltejs/vite-plugin-svelte (build), svelte-check and eslint-plugin-svelte.
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+/** @type {import('@sveltejs/vite-plugin-svelte').SvelteConfig} */
+export default {
+  preprocess: vitePreprocess(),
+  compilerOptions: {
+    runes: true,
+  },
+};
