@@ -1,0 +1,214 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FIXTURE_DIR,
+  TOLERANCE,
+  compareClose,
+  golden,
+  goldenFloats,
+  imagePath,
+  type GoldenTensor,
+} from '../../support/golden.ts';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'sightline.js');
+const env = { ...process.env, SIGHTLINE_PROVIDER: 'cpu', SIGHTLINE_THREADS: '1' };
+
+async function sightline(
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env,
+      maxBuffer: 64 << 20,
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+const g = golden();
+const generation = (
+  g.opt_model as {
+    generation: { name: string; new_tokens: number[][]; generated_text: string[] }[];
+  }
+).generation;
+const itm = g.itm_model as Record<string, GoldenTensor> & { texts: string[] };
+
+describe('sightline command line (bin/sightline.js)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sightline-cli-'));
+    for (const model of ['opt', 'itm']) {
+      const result = await sightline(
+        'models',
+        'convert',
+        join(FIXTURE_DIR, model),
+        join(dir, model),
+        '--json',
+      );
+      expect(result.code, result.stderr).toBe(0);
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('models convert --json prints the manifest and refuses to overwrite without --force', async () => {
+    const again = await sightline('models', 'convert', join(FIXTURE_DIR, 'opt'), join(dir, 'opt'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a converted model.*--force/);
+    const forced = await sightline(
+      'models',
+      'convert',
+      join(FIXTURE_DIR, 'opt'),
+      join(dir, 'opt'),
+      '--force',
+      '--json',
+    );
+    expect(JSON.parse(forced.stdout)).toMatchObject({
+      architecture: 'Blip2ForConditionalGeneration',
+      numQueryTokens: 8,
+    });
+  });
+
+  it('describe --json gives the golden greedy caption and token ids', async () => {
+    const c = generation.find((x) => x.name === 'caption_no_prompt')!;
+    const result = await sightline(
+      'describe',
+      imagePath('img0_rgb'),
+      '--model',
+      join(dir, 'opt'),
+      '--max-new-tokens',
+      '8',
+      '--json',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      caption: c.generated_text[0]!.trim(),
+      token_ids: c.new_tokens[0],
+    });
+    expect(result.stderr).toMatch(/ran on cpu/);
+  });
+
+  it('ask --json wraps the question as "Question: … Answer:" and gives the golden answer', async () => {
+    const c = generation.find((x) => x.name === 'vqa_prompt')!;
+    const result = await sightline(
+      'ask',
+      imagePath('img1_rgba'),
+      'what is this?',
+      '--model',
+      join(dir, 'opt'),
+      '--max-new-tokens',
+      '8',
+      '--json',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      answer: c.generated_text[0]!.trim(),
+      token_ids: c.new_tokens[0],
+    });
+  });
+
+  it('describe streams text without --json and accepts beam search options', async () => {
+    const result = await sightline(
+      'describe',
+      imagePath('img0_rgb'),
+      '--model',
+      join(dir, 'opt'),
+      '--max-new-tokens',
+      '5',
+      '--beams',
+      '3',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.endsWith('\n')).toBe(true);
+  });
+
+  it('embed-image, embed-text and match give the golden ITC/ITM values', async () => {
+    const image = await sightline(
+      'embed-image',
+      imagePath('img0_rgb'),
+      '--model',
+      join(dir, 'itm'),
+      '--json',
+    );
+    const feats = (JSON.parse(image.stdout) as { image_feats: number[][] }).image_feats;
+    const [, queries, dim] = itm.image_feats!.shape as [number, number, number];
+    expect([feats.length, feats[0]!.length]).toEqual([queries, dim]);
+    const expectedFeats = goldenFloats(itm.image_feats!).subarray(0, queries * dim);
+    expect(
+      compareClose(feats.flat(), expectedFeats, TOLERANCE.features.atol, TOLERANCE.features.rtol)
+        .ok,
+    ).toBe(true);
+
+    const text = await sightline(
+      'embed-text',
+      itm.texts[0]!,
+      '--model',
+      join(dir, 'itm'),
+      '--json',
+    );
+    const feat = (JSON.parse(text.stdout) as { text_feat: number[] }).text_feat;
+    expect(compareClose(feat, goldenFloats(itm.text_feat!).subarray(0, dim), 1e-4, 1e-4).ok).toBe(
+      true,
+    );
+
+    const match = await sightline(
+      'match',
+      imagePath('img0_rgb'),
+      itm.texts[0]!,
+      '--model',
+      join(dir, 'itm'),
+      '--json',
+    );
+    const scores = JSON.parse(match.stdout) as { itc: number; itm: number };
+    expect(scores.itc).toBeCloseTo(goldenFloats(itm.itc_logits_per_image!)[0]!, 4);
+    expect(scores.itm).toBeCloseTo(goldenFloats(itm.itm_probs!)[0]!, 4);
+  });
+
+  it('fails with a clear message and exit code 1 for bad input', async () => {
+    const bad = await sightline(
+      'describe',
+      join(FIXTURE_DIR, '..', 'photos', 'bad', 'truncated.jpg'),
+      '--model',
+      join(dir, 'opt'),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Cannot decode image .*truncated/);
+    const notConverted = await sightline(
+      'describe',
+      imagePath('img0_rgb'),
+      '--model',
+      join(FIXTURE_DIR, 'opt'),
+    );
+    expect(notConverted.code).toBe(1);
+    expect(notConverted.stderr).toMatch(
+      /is not a converted Sightline model.*sightline models convert/,
+    );
+    const wrongKind = await sightline(
+      'match',
+      imagePath('img0_rgb'),
+      'x',
+      '--model',
+      join(dir, 'opt'),
+    );
+    expect(wrongKind.stderr).toMatch(
+      /holds a Blip2ForConditionalGeneration; this command needs a converted Blip2ForImageTextRetrieval/,
+    );
+    const badFlag = await sightline(
+      'describe',
+      imagePath('img0_rgb'),
+      '--model',
+      join(dir, 'opt'),
+      '--beams',
+      '0',
+    );
+    expect(badFlag.code).not.toBe(0);
+    expect(badFlag.stderr).toMatch(/--beams/);
+  });
+});
