@@ -108,7 +108,9 @@ export function encodeFloats(values: Float32Array, dtype: 'F32' | 'F16' | 'BF16'
     const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
     for (let i = 0; i < values.length; i++) {
       const b = bits[i]!;
-      out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+      // A NaN must stay NaN: rounding a payload held only in the low bits would give inf or -0.
+      out[i] =
+        (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
     }
   }
   return new Uint8Array(out.buffer);

@@ -13,11 +13,6 @@ import type { VisionConfig } from './blip-2-config.ts';
 
 const PREFIX = 'vision_model';
 
-/** Names of the vision tower's tensors, in build order (used for the shared-tower fingerprint). */
-export function visionTensorNames(ckpt: HfCheckpoint): string[] {
-  return ckpt.tensorNames.filter((n) => n.startsWith(`${PREFIX}.`)).sort();
-}
-
 /**
  * Blip2VisionModel (EVA ViT-g): patch Conv, class token, learned positions, pre-LN blocks with a
  * fused qkv projection, post_layernorm on every token. pixel_values [B,3,S,S] → image_embeds.

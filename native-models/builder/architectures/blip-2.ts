@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
-import { toFloat32 } from '../../checkpoint/safetensors.ts';
 import { ElemType } from '../../onnx/proto.ts';
 import type { ManifestGraph } from '../../manifest.ts';
 import { makeL2Normalize, makeLinear } from '../ops.ts';
 import { writeGraph } from '../graph-file.ts';
 import { parseBlip2Config, type Blip2Config } from './blip-2-config.ts';
 import { makeQformer, makeQueryTokens, makeTextEmbeddings } from './blip-2-qformer.ts';
-import { buildVisionGraph, visionTensorNames } from './blip-2-vision.ts';
+import { buildVisionGraph } from './blip-2-vision.ts';
 import { buildOptDecoderGraph, buildTokenEmbeddingGraph } from './opt.ts';
 
 export interface ArchitectureOutput {
@@ -91,7 +92,7 @@ export function convertBlip2ConditionalGeneration(
     (g) => buildOptDecoderGraph(g, ckpt, config.text, 'language_model'),
     'OPT decoder with KV cache',
   );
-  return { config, graphs, visionFingerprint: fingerprintVision(ckpt) };
+  return { config, graphs, visionFingerprint: fingerprintVision(outDir, graphs.vision) };
 }
 
 /** Blip2ForImageTextRetrieval: vision, ITC image features, ITC text features, ITM head. */
@@ -227,18 +228,22 @@ export function convertBlip2Retrieval(
     },
     'BLIP-2 ITM head',
   );
-  return { config, graphs, visionFingerprint: fingerprintVision(ckpt) };
+  return { config, graphs, visionFingerprint: fingerprintVision(outDir, graphs.vision) };
 }
 
-/** sha256 over the vision tower's values as float32, name-sorted: equal for an fp16 and an fp32 copy of the same tower. */
-function fingerprintVision(ckpt: HfCheckpoint): string {
+/**
+ * sha256 of the converted vision weights (`vision.onnx.data`): the values exactly as the runtime
+ * uses them, so an fp16 and an fp32 copy of one tower, or its two qkv-bias layouts, agree.
+ */
+function fingerprintVision(outDir: string, graph: ManifestGraph): string {
   const hash = createHash('sha256');
-  for (const name of visionTensorNames(ckpt)) {
-    const info = ckpt.info(name);
-    hash.update(name);
-    hash.update(JSON.stringify(info.shape));
-    const values = toFloat32(ckpt.readRaw(name), info.dtype);
-    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  const fd = openSync(join(outDir, graph.dataFile), 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 24);
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk))
+      hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
   }
   return hash.digest('hex');
 }
