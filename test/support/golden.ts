@@ -1,7 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { convertCheckpoint } from '../../native-models/builder/convert.ts';
+import type { OptLanguageModel } from '../../src-main/engine/blip2/opt-language-model.ts';
+import type { Tensor } from '../../src-main/engine/runtime/tensor.ts';
 
 /** The tiny BLIP-2 fixture copied from the shared golden set (see its README). */
 export const FIXTURE_DIR = join(import.meta.dirname, '..', 'fixtures', 'blip2-tiny');
@@ -86,4 +89,48 @@ export function imagePath(name: string): string {
 function readdirImages(): string[] {
   const images = (golden().preprocessing as { images: { file: string }[] }).images;
   return images.map((i) => i.file.replace(/^images\//, ''));
+}
+
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { atol: number; rtol: number },
+): void {
+  const result = compareClose(actual, expected, tol.atol, tol.rtol);
+  expect(result.ok, `max |diff| ${result.maxAbs} at ${result.worstIndex}`).toBe(true);
+}
+
+/**
+ * Prefills `embeds`, then feeds the reference's tokens one step at a time (KV cache), checking the
+ * logits of every step against `stepLogits` [steps, batch, vocab].
+ */
+export async function expectLogitsAlongTokens(
+  lm: OptLanguageModel,
+  embeds: Tensor<'float32'>,
+  attentionMask: readonly (readonly number[])[],
+  tokens: readonly (readonly number[])[],
+  stepLogits: { shape: readonly number[]; values: Float32Array },
+): Promise<void> {
+  const [steps, batch, vocab] = stepLogits.shape as [number, number, number];
+  let out = await lm.prefill(
+    embeds.data,
+    embeds.dims as [number, number, number],
+    attentionMask.map((r) => [...r]),
+  );
+  const mask = attentionMask.map((r) => [...r]);
+  for (let s = 0; s < steps; s++) {
+    expectClose(
+      out.logits,
+      stepLogits.values.subarray(s * batch * vocab, (s + 1) * batch * vocab),
+      TOLERANCE.logits,
+    );
+    if (s === steps - 1) break;
+    mask.forEach((r) => r.push(1));
+    out = await lm.step(
+      tokens.map((t) => t[s]!),
+      mask,
+      out.cache,
+    );
+  }
+  out.cache.dispose();
 }

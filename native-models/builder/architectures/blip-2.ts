@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
+import type { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { ElemType } from '../../onnx/proto.ts';
 import type { ManifestGraph } from '../../manifest.ts';
 import { makeL2Normalize, makeLinear } from '../ops.ts';
@@ -31,49 +32,15 @@ export function convertBlip2ConditionalGeneration(
       `text_config.model_type ${config.textModelType} is not supported yet (only OPT)`,
     );
   }
-  const Q = config.numQueryTokens;
-  const Dq = config.qformer.hiddenSize;
   const graphs: Record<string, ManifestGraph> = {};
   onGraph('vision');
-  graphs.vision = writeGraph(
-    outDir,
-    'vision',
-    ckpt,
-    (g) => buildVisionGraph(g, ckpt, config.vision),
-    'BLIP-2 vision tower',
-  );
+  graphs.vision = writeVisionGraph(outDir, ckpt, config);
   onGraph('qformer');
   graphs.qformer = writeGraph(
     outDir,
     'qformer',
     ckpt,
-    (g) => {
-      const image = g.input('image_embeds', ElemType.FLOAT, [
-        'batch',
-        'vision_tokens',
-        config.vision.hiddenSize,
-      ]);
-      const queries = makeQueryTokens(g, ckpt, config.qformer, Q, image);
-      const out = makeQformer(g, ckpt, config.qformer, {
-        embeds: queries,
-        queryLength: Q,
-        hasText: false,
-        encoderHidden: image,
-      });
-      g.output(out, 'query_output', ElemType.FLOAT, ['batch', Q, Dq]);
-      const projected = makeLinear(
-        g,
-        '/language_projection',
-        out,
-        ckpt.read('language_projection.weight', [config.text.wordEmbedProjDim, Dq]),
-        ckpt.read('language_projection.bias', [config.text.wordEmbedProjDim]),
-      );
-      g.output(projected, 'language_inputs', ElemType.FLOAT, [
-        'batch',
-        Q,
-        config.text.wordEmbedProjDim,
-      ]);
-    },
+    (g) => buildQformerProjectionGraph(g, ckpt, config),
     'BLIP-2 Q-Former query path + language_projection',
   );
   onGraph('embed_tokens');
@@ -109,13 +76,7 @@ export function convertBlip2Retrieval(
   const graphs: Record<string, ManifestGraph> = {};
   // The unused OPT text_config every Blip2Config serialises has no weights here: nothing to map.
   onGraph('vision');
-  graphs.vision = writeGraph(
-    outDir,
-    'vision',
-    ckpt,
-    (g) => buildVisionGraph(g, ckpt, config.vision),
-    'BLIP-2 vision tower',
-  );
+  graphs.vision = writeVisionGraph(outDir, ckpt, config);
   onGraph('image_features');
   graphs.image_features = writeGraph(
     outDir,
@@ -246,4 +207,43 @@ function fingerprintVision(outDir: string, graph: ManifestGraph): string {
     closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+/** The `qformer` graph: learned queries through the Q-Former over the image, then language_projection. */
+export function buildQformerProjectionGraph(
+  g: GraphBuilder,
+  ckpt: HfCheckpoint,
+  config: Blip2Config,
+): void {
+  const Q = config.numQueryTokens;
+  const Dq = config.qformer.hiddenSize;
+  const Dt = config.text.wordEmbedProjDim;
+  const image = g.input('image_embeds', ElemType.FLOAT, [
+    'batch',
+    'vision_tokens',
+    config.vision.hiddenSize,
+  ]);
+  const queries = makeQueryTokens(g, ckpt, config.qformer, Q, image);
+  const out = makeQformer(g, ckpt, config.qformer, {
+    embeds: queries,
+    queryLength: Q,
+    hasText: false,
+    encoderHidden: image,
+  });
+  g.output(out, 'query_output', ElemType.FLOAT, ['batch', Q, Dq]);
+  const projected = makeLinear(
+    g,
+    '/language_projection',
+    out,
+    ckpt.read('language_projection.weight', [Dt, Dq]),
+    ckpt.read('language_projection.bias', [Dt]),
+  );
+  g.output(projected, 'language_inputs', ElemType.FLOAT, ['batch', Q, Dt]);
+}
+
+function writeVisionGraph(outDir: string, ckpt: HfCheckpoint, config: Blip2Config): ManifestGraph {
+  const build = (g: GraphBuilder): void => {
+    buildVisionGraph(g, ckpt, config.vision);
+  };
+  return writeGraph(outDir, 'vision', ckpt, build, 'BLIP-2 vision tower');
 }

@@ -26,6 +26,7 @@ import {
   GOLDEN_IMAGE_NAMES,
   TOLERANCE,
   compareClose,
+  expectLogitsAlongTokens,
   imagePath,
 } from '../../../support/golden.ts';
 import {
@@ -537,29 +538,10 @@ describe.each(OPT_CASES.map((c) => [c.name, c] as const))(
         const { languageInputs } = await captioner.projectImages(imageEmbeds);
         const embeds = await captioner.buildInputsEmbeds(languageInputs, inputs);
         const lm = captioner.languageModel;
-        const [steps, batch, vocab] = ref.step_logits.shape as [number, number, number];
-        const stepLogits = Float32Array.from(ref.step_logits.data);
-        let out = await lm.prefill(
-          embeds.data,
-          embeds.dims as [number, number, number],
-          inputs.attentionMask,
-        );
-        const mask = inputs.attentionMask.map((r) => [...r]);
-        for (let s = 0; s < steps; s++) {
-          expectClose(
-            out.logits,
-            stepLogits.subarray(s * batch * vocab, (s + 1) * batch * vocab),
-            TOLERANCE.logits,
-          );
-          if (s === steps - 1) break;
-          mask.forEach((r) => r.push(1));
-          out = await lm.step(
-            ref.new_tokens.map((t) => t[s]!),
-            mask,
-            out.cache,
-          );
-        }
-        out.cache.dispose();
+        await expectLogitsAlongTokens(lm, embeds, inputs.attentionMask, ref.new_tokens, {
+          shape: ref.step_logits.shape,
+          values: Float32Array.from(ref.step_logits.data),
+        });
       },
     );
 
