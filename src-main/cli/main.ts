@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerCaptionCommands } from './commands/describe.ts';
 import { registerEmbeddingCommands } from './commands/embed.ts';
+import { registerIndexCommand } from './commands/index.ts';
+import { registerLibraryReadCommands } from './commands/library-read.ts';
 import { registerModelsCommands } from './commands/models.ts';
 
 /** `sightline` on the command line (Node, no Electron). */
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerModelsCommands(program);
   registerCaptionCommands(program);
   registerEmbeddingCommands(program);
+  registerIndexCommand(program);
+  registerLibraryReadCommands(program);
   return program;
 }
 

@@ -1,0 +1,36 @@
+/**
+ * Loading the SQLite vector extensions into a connection. Loaders are injectable so tests (and
+ * platforms without a build, like sqlite-vss on Windows) can exercise every fallback.
+ */
+import * as sqliteVec from 'sqlite-vec';
+import * as sqliteVss from 'sqlite-vss';
+import type { LibraryDatabase } from '../db/database.ts';
+
+export type ExtensionName = 'sqlite-vss' | 'sqlite-vec';
+export type ExtensionLoader = (db: LibraryDatabase) => void;
+export type ExtensionLoaders = Record<ExtensionName, ExtensionLoader>;
+
+export const defaultExtensionLoaders: ExtensionLoaders = {
+  'sqlite-vss': (db) => {
+    sqliteVss.load(db);
+  },
+  'sqlite-vec': (db) => {
+    sqliteVec.load(db);
+  },
+};
+
+const loaded = new WeakMap<LibraryDatabase, Set<ExtensionLoader>>();
+
+/** Loads once per connection and loader; returns the error message when it cannot load. */
+export function tryLoadExtension(db: LibraryDatabase, loader: ExtensionLoader): string | undefined {
+  let done = loaded.get(db);
+  if (done?.has(loader)) return undefined;
+  try {
+    loader(db);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  if (!done) loaded.set(db, (done = new Set<ExtensionLoader>()));
+  done.add(loader);
+  return undefined;
+}
