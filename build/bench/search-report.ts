@@ -98,9 +98,10 @@ export function formatSearchReport(report: SearchBenchReport): string {
     ...table,
     '',
     ...notes.map((n) => `- ${n}`),
-    `- pooled ×N: N·k photos found by the pooled vector (at least 100), rescored with exact max-sim.`,
+    `- pooled: candidates from the pooled (mean) vector, rescored with exact max-sim; default`,
+    `  count max(10·k, 100, 0.5% of photos); pooled ×N: exactly N·k candidates (same index).`,
     `- recall@10 is against the exact engine; build = first sync from the embeddings table;`,
-    `  index MiB = database growth (sqlite engines) or the in-memory matrix (exact).`,
+    `  index MiB = the engine's tables in the database (dbstat) or its in-memory matrix (exact).`,
     `total ${report.totalSeconds.toFixed(0)} s`,
   ].join('\n');
 }

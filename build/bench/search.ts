@@ -44,6 +44,7 @@ interface CliOptions {
   queries: number;
   overfetch: number[];
   perQueryMax: number;
+  vssPerQueryMax: number;
   json?: string;
   workDir?: string;
   seed: number;
@@ -65,15 +66,21 @@ function parseArgs(argv: string[]): CliOptions {
     .option('--queries <n>', 'timed text queries per size', positiveInt, 50)
     .option(
       '--overfetch <list>',
-      'pooled: photos rescored per result (first = the built index)',
+      'pooled: extra rows with exactly N·k candidates rescored (reusing the built index)',
       intList,
-      [10, 2, 5, 20],
+      [2, 5, 10, 20],
     )
     .option(
       '--per-query-max <n>',
       'largest size at which per-query indexes are built',
       positiveInt,
       10_000,
+    )
+    .option(
+      '--vss-per-query-max <n>',
+      'largest size at which a per-query sqlite-vss index is built (its build is superlinear)',
+      positiveInt,
+      2_000,
     )
     .option('--json <file>', 'also write the results as JSON')
     .option('--work-dir <dir>', 'where the temporary database goes (default: the OS temp folder)')
@@ -99,11 +106,21 @@ function databaseBytes(db: LibraryDatabase, path: string): number {
   return size(path) + size(`${path}-wal`);
 }
 
-interface Contender {
-  result: EngineResult;
-  index: VectorIndex;
-  latencies: number[];
-  recallSum: number;
+/** Bytes of the tables (and shadow tables) a SQLite engine created, from dbstat. */
+function indexTableBytes(
+  db: LibraryDatabase,
+  engine: VectorEngine,
+  strategy: IndexStrategy,
+): number {
+  const prefix =
+    `vector_index_${engine === 'sqlite-vss' ? 'vss' : 'vec'}_` +
+    `${strategy === 'pooled' ? 'pooled' : 'perq'}_`;
+  const row = db
+    .prepare<[string], { bytes: number | null }>(
+      "SELECT sum(pgsize) AS bytes FROM dbstat WHERE name LIKE ? || '%'",
+    )
+    .get(prefix);
+  return row?.bytes ?? 0;
 }
 
 interface Plan {
@@ -118,6 +135,13 @@ const PLANS: Plan[] = [
   { engine: 'sqlite-vss', strategy: 'per-query' },
   { engine: 'sqlite-vec', strategy: 'per-query' },
 ];
+
+interface Contender {
+  result: EngineResult;
+  index: VectorIndex;
+  latencies: number[];
+  answers: Set<number>[];
+}
 
 function emptyResult(size: number, plan: Plan, overfetch: number | null): EngineResult {
   return {
@@ -140,18 +164,21 @@ function emptyResult(size: number, plan: Plan, overfetch: number | null): Engine
 function sizeObstacle(size: number, options: CliOptions, base: string): string | null {
   const matrix = size * ROWS * DIMENSIONS * 4;
   const blobs = size * ROWS * DIMENSIONS * 2;
-  const perQuery = size <= options.perQueryMax ? 2 * size * ROWS * (DIMENSIONS * 4 + 8) : 0;
+  const perQuery = size <= options.perQueryMax ? size * ROWS * (DIMENSIONS * 4 + 8) : 0;
   const memory = availableMemoryBytes();
   if (matrix * 1.2 + GIB > memory) {
     return (
-      `the exact engine (the recall ground truth) needs ${(matrix / GIB).toFixed(1)} GiB in memory, ` +
-      `${(memory / GIB).toFixed(1)} GiB available`
+      `the exact engine (the recall ground truth) needs ${(matrix / GIB).toFixed(1)} GiB in ` +
+      `memory, ${(memory / GIB).toFixed(1)} GiB available`
     );
   }
   const disk = freeDiskBytes(base);
   const needed = blobs * 1.2 + perQuery + 0.5 * GIB;
   if (needed > disk) {
-    return `needs about ${(needed / GIB).toFixed(1)} GiB of disk in ${base}, ${(disk / GIB).toFixed(1)} GiB free`;
+    return (
+      `needs about ${(needed / GIB).toFixed(1)} GiB of disk in ${base}, ` +
+      `${(disk / GIB).toFixed(1)} GiB free`
+    );
   }
   return null;
 }
@@ -164,14 +191,124 @@ function planObstacle(size: number, plan: Plan, options: CliOptions): string | n
     if (bytes > VSS_BLOB_LIMIT_BYTES) {
       return `${vectors} vectors need a ${(bytes / 1e9).toFixed(1)} GB Faiss blob, over sqlite-vss' 1 GB limit`;
     }
+    if (size > options.vssPerQueryMax) {
+      return (
+        `${vectors} vectors: vss0 inserts slow down with every pending insert and each commit ` +
+        `rewrites the whole index (superlinear build); above --vss-per-query-max ${options.vssPerQueryMax}`
+      );
+    }
   }
   if (size > options.perQueryMax) {
     return (
-      `${vectors} vectors (${((vectors * DIMENSIONS * 4) / GIB).toFixed(1)} GiB) scanned per query; ` +
-      `above --per-query-max ${options.perQueryMax}`
+      `${vectors} vectors (${((vectors * DIMENSIONS * 4) / GIB).toFixed(1)} GiB) scanned per ` +
+      `query; above --per-query-max ${options.perQueryMax}`
     );
   }
   return null;
+}
+
+/** `overfetch` null: the library defaults; a number: exactly overfetch·k candidates. */
+function open(db: LibraryDatabase, plan: Plan, overfetch: number | null): VectorIndex {
+  const fixed = overfetch === null ? {} : { overfetch, minCandidates: 0, candidateFraction: 0 };
+  return openVectorIndex(db, {
+    modelKey: MODEL_KEY,
+    kind: KIND,
+    rows: ROWS,
+    dimensions: DIMENSIONS,
+    engine: plan.engine,
+    strategy: plan.strategy,
+    ...fixed,
+  }).index;
+}
+
+/** Opens and syncs every engine that can run at this size; skipped ones are recorded. */
+function buildContenders(
+  db: LibraryDatabase,
+  size: number,
+  options: CliOptions,
+  results: EngineResult[],
+): Contender[] {
+  const contenders: Contender[] = [];
+  for (const plan of PLANS) {
+    const result = emptyResult(size, plan, null);
+    results.push(result);
+    const skip = planObstacle(size, plan, options);
+    if (skip) {
+      result.skipped = skip;
+      log(`${size} ${plan.engine} ${plan.strategy}: skipped (${skip})`);
+      continue;
+    }
+    const rssBefore = rssMiB();
+    let index: VectorIndex;
+    try {
+      index = open(db, plan, null);
+    } catch (error) {
+      result.skipped = error instanceof Error ? error.message : String(error);
+      log(`${size} ${plan.engine}: skipped (${result.skipped})`);
+      continue;
+    }
+    const started = performance.now();
+    const report = index.sync();
+    result.buildSeconds = (performance.now() - started) / 1000;
+    result.rssDeltaMiB = rssMiB() - rssBefore;
+    result.indexMiB =
+      (plan.engine === 'exact'
+        ? report.total * ROWS * DIMENSIONS * 4
+        : indexTableBytes(db, plan.engine, plan.strategy)) / MIB;
+    log(
+      `${size} ${plan.engine} ${plan.strategy}: synced ${report.total} photos in ` +
+        `${result.buildSeconds.toFixed(1)} s`,
+    );
+    contenders.push({ result, index, latencies: [], answers: [] });
+
+    // Other over-fetch factors reuse the same tables: no second build.
+    for (const extra of plan.strategy === 'pooled' ? options.overfetch : []) {
+      const variant = emptyResult(size, plan, extra);
+      results.push(variant);
+      contenders.push({
+        result: variant,
+        index: open(db, plan, extra),
+        latencies: [],
+        answers: [],
+      });
+    }
+  }
+  return contenders;
+}
+
+function timeQueries(contenders: Contender[], queries: Float32Array[]): void {
+  // Warm-up: statement preparation, page cache.
+  for (const c of contenders) c.index.search(queries[0]!, K);
+  for (const [i, query] of queries.entries()) {
+    for (let j = 0; j < contenders.length; j++) {
+      const c = contenders[(i + j) % contenders.length]!;
+      const t0 = performance.now();
+      const hits = c.index.search(query, K);
+      c.latencies.push(performance.now() - t0);
+      c.answers.push(new Set(hits.map((h) => h.photoId)));
+    }
+  }
+  const exact = contenders.find((c) => c.result.engine === 'exact');
+  if (!exact) throw new Error('the exact engine is needed as ground truth');
+  for (const c of contenders) {
+    const sorted = [...c.latencies].sort((a, b) => a - b);
+    c.result.p50Ms = percentile(sorted, 50);
+    c.result.p95Ms = percentile(sorted, 95);
+    let recall = 0;
+    for (const [i, truth] of exact.answers.entries()) {
+      recall += [...c.answers[i]!].filter((id) => truth.has(id)).length / truth.size;
+    }
+    c.result.recallAt10 = recall / exact.answers.length;
+  }
+}
+
+// Removed on Ctrl-C too (the finally blocks do not run when a signal ends the process).
+const workDirs = new Set<string>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
 }
 
 function runSize(size: number, options: CliOptions, base: string): SizeResult {
@@ -181,10 +318,11 @@ function runSize(size: number, options: CliOptions, base: string): SizeResult {
     return { size, generateSeconds: null, embeddingsMiB: null, skipped: obstacle, engines: [] };
   }
   const work = mkdtempSync(join(base, 'sightline-bench-search-'));
+  workDirs.add(work);
   const path = join(work, 'library.db');
   const db = openLibraryDatabase(path);
-  const contenders: Contender[] = [];
   const results: EngineResult[] = [];
+  let contenders: Contender[] = [];
   try {
     const library = new SyntheticLibrary({
       rows: ROWS,
@@ -194,7 +332,7 @@ function runSize(size: number, options: CliOptions, base: string): SizeResult {
     });
     log(`${size}: writing synthetic embeddings to ${path}`);
     const emptyBytes = databaseBytes(db, path);
-    let started = performance.now();
+    const started = performance.now();
     writeSyntheticEmbeddings(db, library, {
       modelKey: MODEL_KEY,
       kind: KIND,
@@ -202,97 +340,18 @@ function runSize(size: number, options: CliOptions, base: string): SizeResult {
       count: size,
     });
     const generateSeconds = (performance.now() - started) / 1000;
-    let bytesBefore = databaseBytes(db, path);
-    const embeddingsMiB = (bytesBefore - emptyBytes) / MIB;
+    const embeddingsMiB = (databaseBytes(db, path) - emptyBytes) / MIB;
 
-    for (const plan of PLANS) {
-      const overfetch = plan.strategy === 'pooled' ? options.overfetch[0]! : null;
-      const result = emptyResult(size, plan, overfetch);
-      results.push(result);
-      const skip = planObstacle(size, plan, options);
-      if (skip) {
-        result.skipped = skip;
-        log(`${size} ${plan.engine} ${plan.strategy}: skipped (${skip})`);
-        continue;
-      }
-      const rssBefore = rssMiB();
-      let opened;
-      try {
-        opened = openVectorIndex(db, {
-          modelKey: MODEL_KEY,
-          kind: KIND,
-          rows: ROWS,
-          dimensions: DIMENSIONS,
-          engine: plan.engine,
-          strategy: plan.strategy,
-          overfetch: overfetch ?? undefined,
-          minCandidates: 0,
-        });
-      } catch (error) {
-        result.skipped = error instanceof Error ? error.message : String(error);
-        log(`${size} ${plan.engine}: skipped (${result.skipped})`);
-        continue;
-      }
-      started = performance.now();
-      const report = opened.index.sync();
-      result.buildSeconds = (performance.now() - started) / 1000;
-      result.rssDeltaMiB = rssMiB() - rssBefore;
-      const bytesAfter = databaseBytes(db, path);
-      result.indexMiB =
-        plan.engine === 'exact'
-          ? (report.total * ROWS * DIMENSIONS * 4) / MIB
-          : (bytesAfter - bytesBefore) / MIB;
-      bytesBefore = bytesAfter;
-      log(
-        `${size} ${plan.engine} ${plan.strategy}: synced ${report.total} photos in ${result.buildSeconds.toFixed(1)} s`,
-      );
-      contenders.push({ result, index: opened.index, latencies: [], recallSum: 0 });
-
-      // Other over-fetch factors reuse the same tables: no second build.
-      for (const extra of plan.strategy === 'pooled' ? options.overfetch.slice(1) : []) {
-        const variant = emptyResult(size, plan, extra);
-        results.push(variant);
-        const { index } = openVectorIndex(db, {
-          modelKey: MODEL_KEY,
-          kind: KIND,
-          rows: ROWS,
-          dimensions: DIMENSIONS,
-          engine: plan.engine,
-          strategy: plan.strategy,
-          overfetch: extra,
-          minCandidates: 0,
-        });
-        contenders.push({ result: variant, index, latencies: [], recallSum: 0 });
-      }
-    }
-
-    const exact = contenders.find((c) => c.result.engine === 'exact');
-    if (!exact) throw new Error('the exact engine is needed as ground truth');
+    contenders = buildContenders(db, size, options, results);
     const queries = Array.from({ length: options.queries }, (_, i) => library.query(i, size));
-    // Warm-up: first query of each engine (statement preparation, page cache).
-    for (const c of contenders) c.index.search(queries[0]!, K);
     log(`${size}: ${queries.length} queries × ${contenders.length} engines`);
-    for (const [i, query] of queries.entries()) {
-      const truth = new Set(exact.index.search(query, K).map((h) => h.photoId));
-      for (let j = 0; j < contenders.length; j++) {
-        const c = contenders[(i + j) % contenders.length]!;
-        const t0 = performance.now();
-        const hits = c.index.search(query, K);
-        c.latencies.push(performance.now() - t0);
-        c.recallSum += hits.filter((h) => truth.has(h.photoId)).length / truth.size;
-      }
-    }
-    for (const c of contenders) {
-      const sorted = [...c.latencies].sort((a, b) => a - b);
-      c.result.p50Ms = percentile(sorted, 50);
-      c.result.p95Ms = percentile(sorted, 95);
-      c.result.recallAt10 = c.recallSum / queries.length;
-    }
+    timeQueries(contenders, queries);
     return { size, generateSeconds, embeddingsMiB, skipped: null, engines: results };
   } finally {
     for (const c of contenders) c.index.close();
     db.close();
     rmSync(work, { recursive: true, force: true });
+    workDirs.delete(work);
   }
 }
 

@@ -181,11 +181,13 @@ async function watchRoots(
   bar: ProgressView | undefined,
   json: boolean,
 ): Promise<void> {
-  note(`watching ${dirs.join(', ')} for changes (Ctrl-C to stop)`);
   const watcher = watch(dirs, {
     ignoreInitial: true,
     awaitWriteFinish: { stabilityThreshold: 1000 },
   });
+  // Changes made before the watcher's own initial scan completes would be missed.
+  await new Promise<void>((resolveReady) => watcher.once('ready', () => resolveReady()));
+  note(`watching ${dirs.join(', ')} for changes (Ctrl-C to stop)`);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   await new Promise<void>((resolveWatch) => {

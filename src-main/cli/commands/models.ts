@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { convertCheckpoint } from '../../../native-models/builder/convert.ts';
 import { byteProgress, note, printJson } from '../output.ts';
+import { registerModelHubCommands } from './models-hub.ts';
 
 interface ConvertFlags {
   json?: boolean;
@@ -11,6 +12,7 @@ interface ConvertFlags {
 
 export function registerModelsCommands(program: Command): void {
   const models = program.command('models').description('convert and manage BLIP-2 models');
+  registerModelHubCommands(models);
   models
     .command('convert')
     .description('convert a Hugging Face BLIP-2 checkpoint folder into ONNX graphs Sightline runs')

@@ -4,11 +4,13 @@ export interface AnnBackend {
   /** Most neighbours one `knn` call may return (sqlite-vec caps k). */
   readonly maxK: number;
   /**
-   * Whether a sync must apply all its changes in one transaction. sqlite-vss serialises its whole
-   * Faiss index into one blob on every commit (124 → 430 ms per commit at 100k×256), so batching
-   * commits would make a large sync quadratic.
+   * Vectors to insert per transaction when `total` vectors are being added. sqlite-vss pulls two
+   * ways: every commit re-serialises its whole Faiss index into one blob (124 → 430 ms per commit
+   * at 100k×256), while inside one transaction each insert costs time proportional to the
+   * inserts already pending (vss0 0.1.2 measured: 2,000 inserts of 256 dims 0.06–1 s, 8,000 up
+   * to 20 s, 12,000 about 48 s). So neither one transaction nor small ones: see vss-backend.ts.
    */
-  readonly singleTransaction: boolean;
+  insertBatchVectors(total: number): number;
   create(): void;
   drop(): void;
   insert(rowids: readonly number[], vectors: Float32Array): void;

@@ -4,7 +4,7 @@
  * here, and the approximate engines rescore their candidates from here too.
  */
 import type { LibraryDatabase } from '../db/database.ts';
-import { decodeFp16Into } from './fp16.ts';
+import { decodeFp16Into, halfWords } from './fp16.ts';
 
 export interface EmbeddingShape {
   modelKey: string;
@@ -81,6 +81,22 @@ export class EmbeddingSource {
       else skipped++;
     }
     return { tokens, skipped };
+  }
+
+  /** Like `forEach`, but hands over the raw fp16 words (valid only during the call). */
+  forEachHalf(
+    photoIds: readonly number[],
+    visit: (photoId: number, words: Uint16Array) => void,
+    batchSize = 1024,
+  ): void {
+    const { modelKey, kind, rows, dimensions } = this.shape;
+    for (let start = 0; start < photoIds.length; start += batchSize) {
+      const ids = JSON.stringify(photoIds.slice(start, start + batchSize));
+      const bytes = this.valuesPerPhoto * 2;
+      for (const row of this.byIdsStatement.all(modelKey, kind, rows, dimensions, bytes, ids)) {
+        visit(row.photo_id, halfWords(row.vectors));
+      }
+    }
   }
 
   /**

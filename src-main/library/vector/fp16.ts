@@ -52,7 +52,8 @@ export function halfBitsToFloat32(bits: number): number {
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
-const HALF_TO_FLOAT = (() => {
+/** Float32 value of every half bit pattern (index with the Uint16 word). */
+export const HALF_TO_FLOAT = (() => {
   const table = new Float32Array(65536);
   for (let i = 0; i < 65536; i++) table[i] = halfBitsToFloat32(i);
   return table;
@@ -70,7 +71,7 @@ export function encodeFp16(values: Float32Array): Buffer {
 }
 
 /** Half-precision bits of `blob` as Uint16s, without copying when alignment and endianness allow. */
-function halfWords(blob: Uint8Array): Uint16Array {
+export function halfWords(blob: Uint8Array): Uint16Array {
   if (blob.byteLength % 2 !== 0) {
     throw new RangeError(`fp16 blob has an odd byte length (${blob.byteLength})`);
   }

@@ -45,6 +45,40 @@ export function maxSim(
 }
 
 /**
+ * `maxSim` straight from fp16 words (decoded through `table`), for rescoring candidates without
+ * a separate decode pass. Same products in the same order as `maxSim` on the decoded matrix, so
+ * the score is bit-identical to the exact engine's.
+ */
+export function maxSimHalf(
+  words: Uint16Array,
+  rows: number,
+  query: Float32Array,
+  table: Float32Array,
+): number {
+  const n = query.length;
+  const tail = n & ~3;
+  let best = -Infinity;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * n;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = 0;
+    for (; i < tail; i += 4) {
+      s0 += table[words[offset + i]!]! * query[i]!;
+      s1 += table[words[offset + i + 1]!]! * query[i + 1]!;
+      s2 += table[words[offset + i + 2]!]! * query[i + 2]!;
+      s3 += table[words[offset + i + 3]!]! * query[i + 3]!;
+    }
+    for (; i < n; i++) s0 += table[words[offset + i]!]! * query[i]!;
+    const score = s0 + s1 + (s2 + s3);
+    if (score > best) best = score;
+  }
+  return best;
+}
+
+/**
  * Mean of a photo's query vectors, renormalised: the single vector the approximate engines index
  * per photo ("pooled" strategy). Written into `out` at `outOffset`.
  */

@@ -30,7 +30,8 @@ export function createVecBackend(
   return {
     engine: 'sqlite-vec',
     maxK: VEC_MAX_K,
-    singleTransaction: false,
+    // vec0 appends to fixed-size chunks: any batch works; this one keeps the WAL small.
+    insertBatchVectors: () => 32_768,
     create() {
       db.exec(
         `CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vec0(` +

@@ -48,6 +48,7 @@ export interface OpenVectorIndexOptions {
   vssLimitBytes?: number;
   overfetch?: number;
   minCandidates?: number;
+  candidateFraction?: number;
   exactFilterLimit?: number;
 }
 
@@ -81,6 +82,7 @@ export function openVectorIndex(
     strategy,
     overfetch: options.overfetch,
     minCandidates: options.minCandidates,
+    candidateFraction: options.candidateFraction,
     exactFilterLimit: options.exactFilterLimit,
   };
   const table = (engine: 'sqlite-vss' | 'sqlite-vec') =>

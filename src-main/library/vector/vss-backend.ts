@@ -36,7 +36,9 @@ export function createVssBackend(
   return {
     engine: 'sqlite-vss',
     maxK: Number.MAX_SAFE_INTEGER,
-    singleTransaction: true,
+    // Cost of a sync of n vectors in batches of b: (n/b) index rewrites of up to n vectors plus
+    // n inserts each paying for ~b/2 pending ones; minimised near b = 2·sqrt(n).
+    insertBatchVectors: (total) => Math.min(4096, Math.max(512, Math.round(2 * Math.sqrt(total)))),
     create() {
       db.exec(
         `CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vss0(` +

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decodeFp16,
+  encodeFp16,
+  HALF_TO_FLOAT,
+  halfWords,
+} from '../../../../src-main/library/vector/fp16.ts';
+import {
   compareHits,
   dotAt,
   maxSim,
+  maxSimHalf,
   pooledVector,
   TopK,
 } from '../../../../src-main/library/vector/max-sim.ts';
@@ -44,5 +51,18 @@ describe('max-sim helpers', () => {
       for (const hit of hits) top.offer(hit.photoId, hit.score);
       expect(top.results()).toEqual([...hits].sort(compareHits).slice(0, k));
     }
+  });
+});
+
+describe('maxSimHalf', () => {
+  it('scores fp16 words bit-identically to maxSim on the decoded matrix', () => {
+    const rows = 5;
+    const width = 13;
+    const values = Float32Array.from({ length: rows * width }, (_, i) => Math.cos(i * 1.7));
+    const blob = encodeFp16(values);
+    const query = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.3));
+    expect(maxSimHalf(halfWords(blob), rows, query, HALF_TO_FLOAT)).toBe(
+      maxSim(decodeFp16(blob), 0, rows, query),
+    );
   });
 });

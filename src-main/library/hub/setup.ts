@@ -1,0 +1,170 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { convertCheckpoint } from '../../../native-models/builder/convert.ts';
+import type { ModelRole, ModelSource } from '../../../native-models/catalog.ts';
+import { HfCheckpoint } from '../../../native-models/checkpoint/hf-checkpoint.ts';
+import { MANIFEST_FILE, manifestSchema, type Manifest } from '../../../native-models/manifest.ts';
+import { runtimeOptionsFrom, type ProviderName } from '../../engine/runtime/providers.ts';
+import { defaultModelsDir } from '../paths.ts';
+import { directoryBytes, formatBytes, freeDiskBytes } from './disk.ts';
+import { HubError } from './errors.ts';
+import { importLocalCheckpoint } from './local-import.ts';
+import type { PullProgress } from './progress.ts';
+import { pullModel, type PullOptions, type PullResult } from './pull.ts';
+
+export type SetupProgress =
+  | ({ phase: 'download' } & PullProgress)
+  | { phase: 'convert'; graph: string; bytesRead: number; bytesTotal: number };
+
+export interface SetupOptions extends Omit<PullOptions, 'destDir' | 'onProgress'> {
+  /** Default `<data folder>/models`; downloads go to `<modelsDir>/hf/<name>`. */
+  modelsDir?: string;
+  /** false: download only. */
+  convert?: boolean;
+  /** Convert this checkpoint folder instead of downloading (offline import). */
+  localDir?: string;
+  onProgress?: (progress: SetupProgress) => void;
+}
+
+export interface SetupResult {
+  name: string;
+  repoId: string;
+  role: ModelRole | null;
+  /** The checkpoint that was converted (the download folder, or the imported one). */
+  checkpointDir: string;
+  /** The converted model, or null with `convert: false`. */
+  modelDir: string | null;
+  revision: string | null;
+  checkpointBytes: number;
+  convertedBytes: number;
+  /** Provider order the runtime will try; which one runs is known once the model loads. */
+  preferredProviders: ProviderName[];
+  pull: PullResult | null;
+  /** True when the model folder already held this exact conversion. */
+  alreadyConverted: boolean;
+  summary: string;
+}
+
+export function downloadDirFor(modelsDir: string, name: string): string {
+  return join(modelsDir, 'hf', name);
+}
+
+/** The role a converted model serves, from its architecture. */
+export const ROLE_OF = {
+  Blip2ForConditionalGeneration: 'caption',
+  Blip2ForImageTextRetrieval: 'search',
+} as const satisfies Record<string, ModelRole>;
+
+/** Download (or import) a BLIP-2 checkpoint and convert it into `<modelsDir>/<name>`. */
+export async function setupModel(
+  source: ModelSource & { architecture?: string },
+  options: SetupOptions = {},
+): Promise<SetupResult> {
+  const modelsDir = options.modelsDir ?? defaultModelsDir();
+  await mkdir(modelsDir, { recursive: true });
+  let checkpointDir: string;
+  let pull: PullResult | null = null;
+  let revision: string | null = null;
+  if (options.localDir) {
+    checkpointDir = importLocalCheckpoint(options.localDir, source).dir;
+  } else {
+    const { modelsDir: _m, convert: _c, localDir: _l, onProgress, ...pullOptions } = options;
+    pull = await pullModel(source, {
+      ...pullOptions,
+      destDir: downloadDirFor(modelsDir, source.name),
+      onProgress: (p) => onProgress?.({ phase: 'download', ...p }),
+    });
+    checkpointDir = pull.destDir;
+    revision = pull.record.revision;
+  }
+
+  const preferredProviders = [...runtimeOptionsFrom().providers];
+  let modelDir: string | null = null;
+  let alreadyConverted = false;
+  let role: ModelRole | null = null;
+  if (options.convert !== false) {
+    modelDir = join(modelsDir, source.name);
+    alreadyConverted = holdsConversion(modelDir, source.repoId, revision);
+    if (!alreadyConverted) {
+      await ensureSpaceToConvert(checkpointDir, modelsDir, options.freeBytes ?? freeDiskBytes);
+      convertCheckpoint(checkpointDir, modelDir, {
+        force: true,
+        repoId: source.repoId,
+        ...(revision ? { revision } : {}),
+        onProgress: (p) => options.onProgress?.({ phase: 'convert', ...p }),
+      });
+    }
+    const manifest = readManifestIn(modelDir);
+    if (!manifest) throw new Error(`${modelDir}: the conversion left no valid manifest`);
+    role = ROLE_OF[manifest.architecture];
+  }
+
+  const checkpointBytes = directoryBytes(checkpointDir);
+  const convertedBytes = modelDir ? directoryBytes(modelDir) : 0;
+  const result = {
+    name: source.name,
+    repoId: source.repoId,
+    role,
+    checkpointDir,
+    modelDir,
+    revision,
+    checkpointBytes,
+    convertedBytes,
+    preferredProviders,
+    pull,
+    alreadyConverted,
+  };
+  return { ...result, summary: summarize(result) };
+}
+
+function holdsConversion(dir: string, repoId: string, revision: string | null): boolean {
+  const source = readManifestIn(dir)?.source;
+  return revision !== null && source?.repoId === repoId && source.revision === revision;
+}
+
+/** The manifest of a converted folder, or null (read without loading the runtime). */
+export function readManifestIn(dir: string): Manifest | null {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) return null;
+  try {
+    const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+const BYTES_PER_ELEMENT: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+
+/** The graphs hold float32 weights: a half-precision checkpoint doubles in size. */
+async function ensureSpaceToConvert(
+  checkpointDir: string,
+  modelsDir: string,
+  freeBytes: (dir: string) => Promise<number>,
+): Promise<void> {
+  const checkpoint = new HfCheckpoint(checkpointDir);
+  let needed: number;
+  try {
+    needed = (checkpoint.totalBytes() * 4) / (BYTES_PER_ELEMENT[checkpoint.dominantDtype()] ?? 4);
+  } finally {
+    checkpoint.close();
+  }
+  const free = await freeBytes(modelsDir);
+  if (needed > free) {
+    throw new HubError(
+      'disk-space',
+      `not enough disk space in ${modelsDir} to convert: needs about ${formatBytes(needed)}, only ${formatBytes(free)} free`,
+    );
+  }
+}
+
+function summarize(r: Omit<SetupResult, 'summary'>): string {
+  const role = r.role ? ` (${r.role})` : '';
+  const providers = `preferred execution provider: ${r.preferredProviders.join(' → ')}`;
+  if (!r.modelDir) {
+    return `${r.name}${role}: downloaded ${formatBytes(r.checkpointBytes)} to ${r.checkpointDir} (not converted)`;
+  }
+  const state = r.alreadyConverted ? 'already converted' : 'converted';
+  return `${r.name}${role}: ${state}, ${formatBytes(r.convertedBytes)} on disk at ${r.modelDir} (+${formatBytes(r.checkpointBytes)} checkpoint); ${providers}`;
+}
