@@ -1,4 +1,7 @@
 import cliProgress from 'cli-progress';
+import { formatBytes } from '../library/hub/disk.ts';
+
+export { formatBytes };
 
 /** Machine output goes to stdout; everything for people (progress, provider notes) to stderr. */
 export function printJson(value: unknown): void {
@@ -53,15 +56,4 @@ export function byteProgress(title: string): ProgressBar {
       if (started) bar.stop();
     },
   };
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

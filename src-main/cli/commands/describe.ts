@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { Blip2Captioner, type CaptionOptions } from '../../engine/blip2/captioner.ts';
 import { encodeImages, loadPixelBatch } from '../../engine/blip2/vision-encoder.ts';
 import { questionPrompt } from '../../engine/text/prompts.ts';
@@ -9,6 +9,7 @@ import {
   runtimeOptions,
   type RuntimeFlags,
 } from '../runtime-flags.ts';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../arguments.ts';
 
 interface GenerationFlags extends RuntimeFlags {
   model: string;
@@ -19,22 +20,6 @@ interface GenerationFlags extends RuntimeFlags {
   lengthPenalty?: number;
   prompt?: string;
   json?: boolean;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-}
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
-  return n;
 }
 
 function addGenerationFlags(command: Command): Command {

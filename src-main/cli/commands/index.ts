@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { watch } from 'chokidar';
 import { Blip2Captioner } from '../../engine/blip2/captioner.ts';
@@ -21,6 +21,7 @@ import {
   runtimeOptions,
   type RuntimeFlags,
 } from '../runtime-flags.ts';
+import { nonNegativeInt, positiveInt } from '../arguments.ts';
 
 interface IndexFlags extends RuntimeFlags {
   db?: string;
@@ -38,16 +39,6 @@ interface IndexFlags extends RuntimeFlags {
   json?: boolean;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-}
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerIndexCommand(program: Command): void {

@@ -26,6 +26,7 @@ import {
   runtimeOptions,
   type RuntimeFlags,
 } from '../runtime-flags.ts';
+import { nonNegativeInt, positiveInt } from '../arguments.ts';
 
 interface ReadFlags {
   db?: string;
@@ -45,18 +46,6 @@ interface SearchFlags extends ModelFlags {
   camera?: string;
   hasGps?: boolean;
   rerank?: number;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
 }
 
 /** taken_at holds ISO 8601 local date-times; any prefix of one is a usable bound. */
