@@ -55,6 +55,21 @@ const noNativeModels = forbid(
 );
 
 /**
+ * A layer must not import the layers built on top of it (src-main/<name>/…).
+ * @param {string} layer @param {string[]} higher @returns {RestrictedPattern[]}
+ */
+const noHigherThan = (layer, higher) => [
+  forbid(
+    `(^|/)src-main/(${higher.join('|')})(/|$)`,
+    `src-main/${layer} sits below ${higher.join(', ')}: it must not import them.`,
+  ),
+  forbid(
+    `^(\\.\\./)+(${higher.join('|')})(/|$)`,
+    `src-main/${layer} sits below ${higher.join(', ')}: it must not import them.`,
+  ),
+];
+
+/**
  * One `no-restricted-imports` entry. A file matched by several config objects gets only the
  * last rule value (options are replaced, not merged), so each folder lists its full set.
  * @param {RestrictedPattern[]} patterns
@@ -106,12 +121,67 @@ const layerRules = [
   {
     name: 'sightline/layers/engine',
     files: ['src-main/engine/**'],
-    rules: restrictImports([noElectron, noRenderer, ...noAppOrPreload, noOnnxRuntime]),
+    rules: restrictImports([
+      noElectron,
+      noRenderer,
+      ...noAppOrPreload,
+      noOnnxRuntime,
+      ...noHigherThan('engine', ['library', 'cli', 'service', 'transport']),
+    ]),
   },
   {
     name: 'sightline/layers/engine-ort',
     files: [onnxRuntimeGateway],
     rules: restrictImports([noElectron, noRenderer, ...noAppOrPreload]),
+  },
+  {
+    name: 'sightline/layers/library',
+    files: ['src-main/library/**'],
+    rules: restrictImports([
+      noElectron,
+      noRenderer,
+      ...noAppOrPreload,
+      noOnnxRuntime,
+      ...noHigherThan('library', ['cli', 'service', 'transport']),
+    ]),
+  },
+  {
+    name: 'sightline/layers/service',
+    files: ['src-main/service/**'],
+    rules: restrictImports([
+      noElectron,
+      noRenderer,
+      ...noAppOrPreload,
+      noOnnxRuntime,
+      ...noHigherThan('service', ['cli', 'transport']),
+    ]),
+  },
+  {
+    name: 'sightline/layers/transport',
+    files: ['src-main/transport/**'],
+    rules: restrictImports([
+      noElectron,
+      noRenderer,
+      ...noAppOrPreload,
+      noOnnxRuntime,
+      ...noHigherThan('transport', ['cli']),
+    ]),
+  },
+  {
+    // The HTTP client of the contract runs in the browser too (the renderer under test).
+    name: 'sightline/layers/transport-client',
+    files: ['src-main/transport/http-app-api.ts', 'src-main/transport/sse.ts'],
+    rules: restrictImports([
+      noElectron,
+      noNodeBuiltins,
+      noNodeOnlyPackages,
+      noRenderer,
+      noNativeModels,
+      forbid(
+        '^(\\.\\./)+(?!shared/)[^.]',
+        'The browser-side client may import only src-main/shared.',
+      ),
+    ]),
   },
   {
     name: 'sightline/layers/cli',

@@ -1,14 +1,50 @@
-// Electron main process entry. Deliberately thin: one locked-down window plus IPC handlers.
-import { app, BrowserWindow, session } from 'electron';
+// Electron main process entry. Deliberately thin: it wires Electron's objects to the rules in
+// security.ts, photo-protocol*.ts, open-files.ts and window-state.ts, which are tested in Node.
+import path from 'node:path';
+import { app, BrowserWindow, protocol, screen, session, shell } from 'electron';
 import { registerIpcHandlers } from './ipc.ts';
+import { OpenFileRequests } from './open-files.ts';
+import { handlePhotoProtocol, registerPhotoSchemePrivileges } from './photo-protocol-handler.ts';
+import type { PhotoAccessPolicy } from './photo-protocol.ts';
 import { preloadPath, rendererDevServerUrl, rendererIndexPath } from './renderer-location.ts';
+import {
+  applyContentSecurityPolicy,
+  contentSecurityPolicy,
+  denyAllPermissions,
+  lockDownWebContents,
+} from './security.ts';
+import {
+  DEFAULT_WINDOW_SIZE,
+  WINDOW_STATE_FILE,
+  loadWindowState,
+  trackWindowState,
+  type Rectangle,
+} from './window-state.ts';
 
 let mainWindow: BrowserWindow | null = null;
+const openFiles = new OpenFileRequests();
+
+// Until the library service is wired in, no library photo is served; files the user opened
+// ("Open with") already are. The service replaces libraryRoots/thumbnailDir/lookupPhoto.
+const photoPolicy = (): PhotoAccessPolicy => ({
+  libraryRoots: [],
+  openedFiles: openFiles.openedFiles,
+  lookupPhoto: () => null,
+});
+
+function displayWorkAreas(): Rectangle[] {
+  // Primary first: window-state centres a window whose monitor is gone on the first area.
+  const primary = screen.getPrimaryDisplay();
+  return [primary, ...screen.getAllDisplays()].map((display) => display.workArea);
+}
 
 function createMainWindow(): BrowserWindow {
+  const stateFile = path.join(app.getPath('userData'), WINDOW_STATE_FILE);
+  const state = loadWindowState(stateFile, displayWorkAreas());
   const window = new BrowserWindow({
-    width: 1200,
-    height: 800,
+    ...state.bounds,
+    minWidth: DEFAULT_WINDOW_SIZE.minWidth,
+    minHeight: DEFAULT_WINDOW_SIZE.minHeight,
     show: false,
     title: 'Sightline',
     webPreferences: {
@@ -18,6 +54,10 @@ function createMainWindow(): BrowserWindow {
       nodeIntegration: false,
       webSecurity: true,
     },
+  });
+  if (state.isMaximized) window.maximize();
+  trackWindowState(window, stateFile, (error) => {
+    console.warn('sightline: could not save the window state:', error);
   });
   window.once('ready-to-show', () => {
     window.show();
@@ -35,41 +75,44 @@ function createMainWindow(): BrowserWindow {
   return window;
 }
 
-/** The renderer displays local content only: no navigation, popups, webviews or permissions. */
-function lockDownWebContents(): void {
-  app.on('web-contents-created', (_event, contents) => {
-    // The app is a single page: any navigation (a dropped file, a stray link) is refused.
-    contents.on('will-navigate', (event) => {
-      event.preventDefault();
-    });
-    contents.on('will-redirect', (event) => {
-      event.preventDefault();
-    });
-    contents.on('will-attach-webview', (event) => {
-      event.preventDefault();
-    });
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  });
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => {
-    callback(false);
-  });
-}
-
 function focusMainWindow(): void {
   if (mainWindow === null) return;
   if (mainWindow.isMinimized()) mainWindow.restore();
   mainWindow.focus();
 }
 
+function applySecurityRules(): void {
+  denyAllPermissions(session.defaultSession);
+  const allowInlineStyles = rendererDevServerUrl() !== undefined;
+  applyContentSecurityPolicy(session.defaultSession, contentSecurityPolicy({ allowInlineStyles }));
+  app.on('web-contents-created', (_event, contents) => {
+    lockDownWebContents(contents, (url) => shell.openExternal(url));
+  });
+}
+
+// Privileged schemes must be declared before `ready`.
+registerPhotoSchemePrivileges(protocol);
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', focusMainWindow);
+  openFiles.addFromArgv(process.argv, process.cwd());
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    openFiles.addFromArgv(argv, workingDirectory);
+    focusMainWindow();
+  });
+  // macOS delivers "Open with" through this event, possibly before `ready`.
+  app.on('open-file', (event, filePath) => {
+    event.preventDefault();
+    openFiles.add([filePath]);
+    focusMainWindow();
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
   void app.whenReady().then(() => {
-    lockDownWebContents();
+    applySecurityRules();
+    handlePhotoProtocol(protocol, photoPolicy);
     registerIpcHandlers();
     mainWindow = createMainWindow();
     app.on('activate', () => {

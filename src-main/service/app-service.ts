@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { RuntimeOptions } from '../engine/runtime/providers.ts';
+import { openLibraryDatabase, type LibraryDatabase } from '../library/db/database.ts';
+import type { RootSpec } from '../library/indexer/indexer.ts';
+import { defaultModelsDir, defaultThumbnailDir } from '../library/paths.ts';
+import { listErrors, listTags } from '../library/queries/library-queries.ts';
+import { photoDisplay } from '../library/queries/photo-fields.ts';
+import type { AppEventListener, Unsubscribe } from '../shared/app-events.ts';
+import { AppError } from '../shared/app-error.ts';
+import type {
+  AddRootRequest,
+  AskRequest,
+  AskResult,
+  DescribeImageRequest,
+  DescribeImageResult,
+  FileError,
+  FindSimilarRequest,
+  FolderCount,
+  IndexingStatus,
+  LibraryRoot,
+  ListPhotosRequest,
+  ModelStatus,
+  PhotoDetails,
+  PhotoHit,
+  PhotoPage,
+  PhotoRequest,
+  RemoveRootRequest,
+  RemoveRootResult,
+  SearchRequest,
+  SetupModelsRequest,
+  SetupModelsResult,
+  StartIndexingRequest,
+  TagCount,
+  TagEditRequest,
+  UpdateCaptionRequest,
+} from '../shared/contract.ts';
+import type { AppApi } from '../shared/contract.ts';
+import { DEFAULT_PHOTO_URL_PREFIX, type PhotoFileKind } from '../shared/photo-urls.ts';
+import { AnswerRunner, type AnswerSettings } from './answer-runner.ts';
+import { EventHub } from './event-hub.ts';
+import { IndexingController, type IndexingSettings } from './indexing-controller.ts';
+import { LibraryEdits } from './library-edits.ts';
+import {
+  getPhoto,
+  listFolders,
+  listPhotos,
+  listRoots,
+  photoFile,
+  type PhotoFile,
+} from './library-reads.ts';
+import { ModelHost } from './model-host.ts';
+import { conversationPrompt } from './qa-prompt.ts';
+import { SearchHost } from './search-host.ts';
+
+export interface AppServiceOptions {
+  /** The library database (created when missing). */
+  databasePath: string;
+  /** Reported by getVersion (the Electron shell passes app.getVersion()). */
+  version: string;
+  /** Default: `thumbnails` beside the database. */
+  thumbnailDir?: string;
+  /** Where installed models live (default: `<data folder>/models`). */
+  modelsDir?: string;
+  /** Converted folders to use instead of the installed default models. */
+  captionModelDir?: string;
+  searchModelDir?: string;
+  runtime?: RuntimeOptions;
+  /** Prefix of photo URLs (default `sightline-photo://`; the loopback server uses `<url>/photo/`). */
+  photoUrlPrefix?: string;
+  indexing?: IndexingSettings;
+  answers?: AnswerSettings;
+  /** Hugging Face endpoint for setupModels (default HF_ENDPOINT, else huggingface.co). */
+  hubEndpoint?: string;
+}
+
+/**
+ * The app core behind the AppApi contract: library database, indexer, search and BLIP-2, with
+ * every slow step asynchronous. No Electron here: the shell runs it in a utility process and
+ * forwards calls; tests and the loopback transport use it directly. Callers are expected to have
+ * validated requests against the contract's schemas (every transport does).
+ */
+export class AppService implements AppApi {
+  readonly db: LibraryDatabase;
+  private readonly events = new EventHub();
+  private readonly models: ModelHost;
+  private readonly indexing: IndexingController;
+  private readonly searchHost: SearchHost;
+  private readonly answers: AnswerRunner;
+  private readonly edits: LibraryEdits;
+  private urlPrefix: string;
+  private readonly version: string;
+
+  constructor(options: AppServiceOptions) {
+    this.version = options.version;
+    this.urlPrefix = options.photoUrlPrefix ?? DEFAULT_PHOTO_URL_PREFIX;
+    this.db = openLibraryDatabase(options.databasePath);
+    const emit = this.events.emit.bind(this.events);
+    this.models = new ModelHost({
+      modelsDir: options.modelsDir ?? defaultModelsDir(),
+      ...(options.captionModelDir ? { captionModelDir: options.captionModelDir } : {}),
+      ...(options.searchModelDir ? { searchModelDir: options.searchModelDir } : {}),
+      runtime: options.runtime ?? { providers: ['cpu'], intraOpThreads: 0 },
+      ...(options.hubEndpoint ? { hubEndpoint: options.hubEndpoint } : {}),
+      emit,
+    });
+    this.searchHost = new SearchHost(this.db, this.models);
+    this.indexing = new IndexingController({
+      db: this.db,
+      models: this.models,
+      thumbnailDir: options.thumbnailDir ?? defaultThumbnailDir(options.databasePath),
+      settings: options.indexing ?? {},
+      emit,
+      onPhotosChanged: () => this.searchHost.photosChanged(),
+    });
+    this.answers = new AnswerRunner(this.models, emit, options.answers);
+    this.edits = new LibraryEdits(this.db);
+  }
+
+  /** Photo URLs start with this; the loopback server sets it once it knows its own address. */
+  setPhotoUrlPrefix(prefix: string): void {
+    this.urlPrefix = prefix;
+  }
+
+  /** The file behind a photo URL, by photo id only (used by the shell's protocol handler). */
+  photoFile(kind: PhotoFileKind, photoId: number): Promise<PhotoFile | null> {
+    return Promise.resolve(photoFile(this.db, kind, photoId));
+  }
+
+  subscribe = (listener: AppEventListener): Unsubscribe => this.events.subscribe(listener);
+
+  getVersion = (): Promise<string> => Promise.resolve(this.version);
+
+  getModelStatus = (): Promise<ModelStatus> => Promise.resolve(this.models.status());
+
+  setupModels = (request: SetupModelsRequest): Promise<SetupModelsResult> =>
+    attempt(() => ({ started: this.models.setup(request.names) }));
+
+  listRoots = (): Promise<LibraryRoot[]> => Promise.resolve(listRoots(this.db));
+
+  addRoot = (request: AddRootRequest): Promise<LibraryRoot> =>
+    attempt(() => {
+      const rootId = this.edits.addRoot(request.path);
+      this.events.emit({ type: 'library-changed', reason: 'roots', photoIds: null });
+      return listRoots(this.db).find((r) => r.rootId === rootId)!;
+    });
+
+  removeRoot = (request: RemoveRootRequest): Promise<RemoveRootResult> =>
+    attempt(() => {
+      if (this.indexing.busy) {
+        throw new AppError('conflict', 'cannot remove a folder while indexing; cancel it first');
+      }
+      if (!this.edits.removeRoot(request.rootId)) {
+        throw new AppError('not-found', `no library folder ${request.rootId}`);
+      }
+      this.searchHost.photosChanged();
+      this.events.emit({ type: 'library-changed', reason: 'roots', photoIds: null });
+      return { removed: true };
+    });
+
+  startIndexing = (request: StartIndexingRequest): Promise<IndexingStatus> =>
+    attempt(() => {
+      const roots = listRoots(this.db).filter(
+        (r) => request.rootIds === undefined || request.rootIds.includes(r.rootId),
+      );
+      if (request.rootIds?.some((id) => !roots.some((r) => r.rootId === id))) {
+        throw new AppError('not-found', 'no such library folder');
+      }
+      this.indexing.start(roots.map((r) => this.rootSpec(r.rootId, r.path)));
+      return this.indexing.status();
+    });
+
+  pauseIndexing = (): Promise<IndexingStatus> =>
+    attempt(() => {
+      this.indexing.pause();
+      return this.indexing.status();
+    });
+
+  resumeIndexing = (): Promise<IndexingStatus> =>
+    attempt(() => {
+      this.indexing.resume();
+      return this.indexing.status();
+    });
+
+  cancelIndexing = (): Promise<IndexingStatus> =>
+    attempt(() => {
+      this.indexing.cancel();
+      return this.indexing.status();
+    });
+
+  getIndexingStatus = (): Promise<IndexingStatus> => attempt(() => this.indexing.status());
+
+  listPhotos = (request: ListPhotosRequest): Promise<PhotoPage> =>
+    attempt(() =>
+      listPhotos(
+        this.db,
+        request.folder ? { ...request, folder: resolve(request.folder) } : request,
+        this.urlPrefix,
+      ),
+    );
+
+  getPhoto = (request: PhotoRequest): Promise<PhotoDetails> =>
+    attempt(() => getPhoto(this.db, request.photoId, this.urlPrefix));
+
+  listErrors = (): Promise<FileError[]> => attempt(() => listErrors(this.db));
+  listTags = (): Promise<TagCount[]> => attempt(() => listTags(this.db));
+  listFolders = (): Promise<FolderCount[]> => attempt(() => listFolders(this.db));
+
+  search = (request: SearchRequest): Promise<PhotoHit[]> =>
+    this.searchHost.search(
+      request.text,
+      {
+        ...(request.limit !== undefined ? { limit: request.limit } : {}),
+        ...(request.filters
+          ? {
+              filters: request.filters.folder
+                ? { ...request.filters, folder: resolve(request.filters.folder) }
+                : request.filters,
+            }
+          : {}),
+      },
+      this.urlPrefix,
+    );
+
+  findSimilar = (request: FindSimilarRequest): Promise<PhotoHit[]> =>
+    this.searchHost.similar(request.photoId, request.limit, this.urlPrefix);
+
+  describeImage = async (request: DescribeImageRequest): Promise<DescribeImageResult> => {
+    const path = requireImageFile(request.path);
+    this.models.requireDir('caption');
+    const requestId = request.requestId ?? randomUUID();
+    try {
+      const caption = await this.answers.generate(path, null, requestId);
+      return { caption, requestId };
+    } catch (error) {
+      this.events.emit({ type: 'answer-error', requestId, error: messageOf(error) });
+      throw error;
+    }
+  };
+
+  /** Checks everything that can be checked at once, then answers in the background. */
+  ask = (request: AskRequest): Promise<AskResult> =>
+    attempt(() => {
+      const path =
+        'photoId' in request ? this.photoPath(request.photoId) : requireImageFile(request.path);
+      this.models.requireDir('caption');
+      const requestId = request.requestId ?? randomUUID();
+      const prompt = conversationPrompt(request.history, request.question);
+      this.answers.generate(path, prompt, requestId).catch((error: unknown) => {
+        this.events.emit({ type: 'answer-error', requestId, error: messageOf(error) });
+      });
+      return { requestId };
+    });
+
+  updateCaption = (request: UpdateCaptionRequest): Promise<PhotoDetails> =>
+    this.edit(request.photoId, () => this.edits.setUserCaption(request.photoId, request.caption));
+
+  addTag = (request: TagEditRequest): Promise<PhotoDetails> =>
+    this.edit(request.photoId, () => this.edits.addUserTag(request.photoId, request.tag));
+
+  removeTag = (request: TagEditRequest): Promise<PhotoDetails> =>
+    this.edit(request.photoId, () => this.edits.removeTag(request.photoId, request.tag));
+
+  /** Waits for background work (indexing, model setup), then frees models, workers and the database. */
+  async close(): Promise<void> {
+    await this.indexing.close();
+    await this.models.release();
+    this.searchHost.close();
+    this.db.close();
+  }
+
+  private edit(photoId: number, change: () => void): Promise<PhotoDetails> {
+    return attempt(() => {
+      change();
+      this.searchHost.photosChanged();
+      this.events.emit({ type: 'library-changed', reason: 'edit', photoIds: [photoId] });
+      return getPhoto(this.db, photoId, this.urlPrefix);
+    });
+  }
+
+  private photoPath(photoId: number): string {
+    const path = photoDisplay(this.db, [photoId]).get(photoId)?.path;
+    if (path === undefined) throw new AppError('not-found', `no photo ${photoId} in the library`);
+    return path;
+  }
+
+  private rootSpec(rootId: number, path: string): RootSpec {
+    const row = this.db
+      .prepare<[number], { include: string; exclude: string }>(
+        'SELECT include_globs AS include, exclude_globs AS exclude FROM roots WHERE id = ?',
+      )
+      .get(rootId);
+    const include = JSON.parse(row?.include ?? '[]') as string[];
+    const exclude = JSON.parse(row?.exclude ?? '[]') as string[];
+    return {
+      path,
+      ...(include.length > 0 ? { include } : {}),
+      ...(exclude.length > 0 ? { exclude } : {}),
+    };
+  }
+}
+
+/** Runs synchronous work as a promise, so a throw becomes a rejection like any async failure. */
+function attempt<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function requireImageFile(path: string): string {
+  const file = resolve(path);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new AppError('invalid-request', `no such image file: ${file}`);
+  }
+  return file;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
