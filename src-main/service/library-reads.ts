@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LibraryDatabase } from '../library/db/database.ts';
 import { VISIBLE_PHOTO, photoDisplay } from '../library/queries/photo-fields.ts';
+import { photoFilterConditions } from '../library/search/filters.ts';
 import { AppError } from '../shared/app-error.ts';
 import type {
   FolderCount,
@@ -25,43 +26,21 @@ export function listRoots(db: LibraryDatabase): LibraryRoot[] {
     .all();
 }
 
-/** SQL conditions on `photos p` for the grid's folder and tag filters. */
-function photoFilters(request: Pick<ListPhotosRequest, 'folder' | 'tag'>): {
-  where: string[];
-  params: string[];
-} {
-  const where = [VISIBLE_PHOTO];
-  const params: string[] = [];
-  if (request.folder) {
-    const folder = request.folder.replace(/[\\/]+$/, '');
-    // substr rather than LIKE so `%` and `_` in folder names need no escaping; the separator
-    // check keeps /photos/2019 from matching /photos/2019-old (same rule as search filters).
-    where.push(
-      `EXISTS (SELECT 1 FROM files ff WHERE ff.photo_id = p.id AND ff.status != 'missing'
-        AND (ff.path = ? OR (substr(ff.path, 1, length(?)) = ?
-             AND substr(ff.path, length(?) + 1, 1) IN ('/', '\\'))))`,
-    );
-    params.push(folder, folder, folder, folder);
-  }
-  if (request.tag) {
-    where.push(
-      'EXISTS (SELECT 1 FROM tags t WHERE t.photo_id = p.id AND t.tag = ? COLLATE NOCASE)',
-    );
-    params.push(request.tag);
-  }
-  return { where, params };
-}
-
 /** One page of the grid, newest first; the total lets the grid size its scroll range. */
 export function listPhotos(
   db: LibraryDatabase,
   request: ListPhotosRequest,
   urlPrefix: string,
 ): PhotoPage {
-  const { where, params } = photoFilters(request);
+  const { where, params } = photoFilterConditions({
+    ...(request.folder ? { folder: request.folder } : {}),
+    ...(request.tag ? { tag: request.tag } : {}),
+  });
   const condition = where.join(' AND ');
   const total = db
-    .prepare<string[], { n: number }>(`SELECT count(*) AS n FROM photos p WHERE ${condition}`)
+    .prepare<(string | number)[], { n: number }>(
+      `SELECT count(*) AS n FROM photos p WHERE ${condition}`,
+    )
     .get(...params)!.n;
   const rows = db
     .prepare<(string | number)[], { id: number; takenAt: string | null }>(

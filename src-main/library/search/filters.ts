@@ -26,7 +26,14 @@ export function hasFilters(filters: SearchFilters | undefined): filters is Searc
  * Ids of the visible photos that pass every filter, computed in SQL so the vector search can be
  * restricted to them (rather than searched blind and filtered after, which starves narrow filters).
  */
-export function filteredPhotoIds(db: LibraryDatabase, filters: SearchFilters): number[] {
+/**
+ * SQL conditions on `photos p` (visible photos passing every filter) with their parameters; shared
+ * by search and by the app's paged photo list so both read filters the same way.
+ */
+export function photoFilterConditions(filters: SearchFilters): {
+  where: string[];
+  params: (string | number)[];
+} {
   const where = [VISIBLE_PHOTO];
   const params: (string | number)[] = [];
   if (filters.from) {
@@ -69,6 +76,11 @@ export function filteredPhotoIds(db: LibraryDatabase, filters: SearchFilters): n
         : '(p.gps_latitude IS NULL OR p.gps_longitude IS NULL)',
     );
   }
+  return { where, params };
+}
+
+export function filteredPhotoIds(db: LibraryDatabase, filters: SearchFilters): number[] {
+  const { where, params } = photoFilterConditions(filters);
   return db
     .prepare<(string | number)[], { id: number }>(
       `SELECT p.id AS id FROM photos p WHERE ${where.join(' AND ')} ORDER BY p.id`,

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { runSightline, type CliResult } from '../../support/run-cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FIXTURE_DIR,
@@ -14,24 +13,9 @@ import {
   type GoldenTensor,
 } from '../../support/golden.ts';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'sightline.js');
 const env = { ...process.env, SIGHTLINE_PROVIDER: 'cpu', SIGHTLINE_THREADS: '1' };
 
-async function sightline(
-  ...args: string[]
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env,
-      maxBuffer: 64 << 20,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const sightline = (...args: string[]): Promise<CliResult> => runSightline(env, ...args);
 
 const g = golden();
 const generation = (

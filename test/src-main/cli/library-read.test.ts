@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { runSightline, type CliResult } from '../../support/run-cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeImages, loadPixelBatch } from '../../../src-main/engine/blip2/vision-encoder.ts';
 import {
@@ -18,26 +17,10 @@ import {
   type FixtureLibrary,
 } from '../library/search/library-fixture.ts';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'sightline.js');
-
 let lib: FixtureLibrary;
 let env: NodeJS.ProcessEnv;
 
-async function sightline(
-  ...args: string[]
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env,
-      maxBuffer: 64 << 20,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const sightline = (...args: string[]): Promise<CliResult> => runSightline(env, ...args);
 
 async function json<T>(...args: string[]): Promise<T> {
   const result = await sightline(...args, '--db', lib.dbPath, '--json');

@@ -6,10 +6,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLibraryDatabase } from '../../../../src-main/library/db/database.ts';
 import { openSearchIndex } from '../../../../src-main/library/search/open-index.ts';
+import { SIGHTLINE_BIN } from '../../../support/run-cli.ts';
 import { convertFixtures, type ConvertedFixture } from '../../../support/golden.ts';
 import { PHOTOS_FIXTURE, listFiles } from './library-test-kit.ts';
-
-const BIN = join(import.meta.dirname, '..', '..', '..', '..', 'bin', 'sightline.js');
 
 /** Deterministic "random" kill points, so a failure can be reproduced. */
 function* killPoints(seed: number): Generator<{ afterMs: number } | { afterBatches: number }> {
@@ -44,7 +43,7 @@ describe('kill -9 at random points, then restart: nothing lost, nothing duplicat
     return spawn(
       process.execPath,
       [
-        BIN,
+        SIGHTLINE_BIN,
         'index',
         photos,
         '--db',

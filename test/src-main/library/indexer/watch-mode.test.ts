@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGHTLINE_BIN } from '../../../support/run-cli.ts';
 import { convertFixtures, type ConvertedFixture } from '../../../support/golden.ts';
 import { PHOTOS_FIXTURE } from './library-test-kit.ts';
-
-const BIN = join(import.meta.dirname, '..', '..', '..', '..', 'bin', 'sightline.js');
 
 describe('sightline index --watch', () => {
   let root: string;
@@ -50,7 +49,7 @@ describe('sightline index --watch', () => {
     const child = spawn(
       process.execPath,
       [
-        BIN,
+        SIGHTLINE_BIN,
         'index',
         photos,
         '--watch',
