@@ -22,7 +22,11 @@ import type {
   LibraryRoot,
   ListPhotosRequest,
   ModelStatus,
+  OpenedFile,
   PhotoDetails,
+  PickFoldersResult,
+  SearchFilters,
+  ShowInFolderResult,
   PhotoHit,
   PhotoPage,
   PhotoRequest,
@@ -51,6 +55,7 @@ import {
   type PhotoFile,
 } from './library-reads.ts';
 import { ModelHost } from './model-host.ts';
+import { OpenedFiles } from './opened-files.ts';
 import { conversationPrompt } from './qa-prompt.ts';
 import { SearchHost } from './search-host.ts';
 
@@ -89,6 +94,7 @@ export class AppService implements AppApi {
   private readonly searchHost: SearchHost;
   private readonly answers: AnswerRunner;
   private readonly edits: LibraryEdits;
+  private readonly opened = new OpenedFiles();
   private urlPrefix: string;
   private readonly version: string;
 
@@ -106,10 +112,11 @@ export class AppService implements AppApi {
       emit,
     });
     this.searchHost = new SearchHost(this.db, this.models);
+    this.thumbnailDir = options.thumbnailDir ?? defaultThumbnailDir(options.databasePath);
     this.indexing = new IndexingController({
       db: this.db,
       models: this.models,
-      thumbnailDir: options.thumbnailDir ?? defaultThumbnailDir(options.databasePath),
+      thumbnailDir: this.thumbnailDir,
       settings: options.indexing ?? {},
       emit,
       onPhotosChanged: () => this.searchHost.photosChanged(),
@@ -125,8 +132,24 @@ export class AppService implements AppApi {
 
   /** The file behind a photo URL, by photo id only (used by the shell's protocol handler). */
   photoFile(kind: PhotoFileKind, photoId: number): Promise<PhotoFile | null> {
+    if (kind === 'opened') return Promise.resolve(this.opened.file(photoId));
     return Promise.resolve(photoFile(this.db, kind, photoId));
   }
+
+  /**
+   * Host-only (never reachable from the renderer): the shell reports image files the user opened
+   * with Sightline. They become displayable and are announced with a `files-opened` event.
+   */
+  openFiles(paths: readonly string[]): Promise<OpenedFile[]> {
+    return attempt(() => {
+      const files = this.opened.add(paths, this.urlPrefix);
+      if (files.length > 0) this.events.emit({ type: 'files-opened', files });
+      return files;
+    });
+  }
+
+  /** Host-only: where thumbnails are written (the shell's photo protocol serves only from there). */
+  readonly thumbnailDir: string;
 
   subscribe = (listener: AppEventListener): Unsubscribe => this.events.subscribe(listener);
 
@@ -136,6 +159,9 @@ export class AppService implements AppApi {
 
   setupModels = (request: SetupModelsRequest): Promise<SetupModelsResult> =>
     attempt(() => ({ started: this.models.setup(request.names) }));
+
+  /** No native picker in the service: the Electron shell answers this call itself. */
+  pickFolders = (): Promise<PickFoldersResult> => Promise.resolve({ supported: false, paths: [] });
 
   listRoots = (): Promise<LibraryRoot[]> => Promise.resolve(listRoots(this.db));
 
@@ -195,7 +221,7 @@ export class AppService implements AppApi {
     attempt(() =>
       listPhotos(
         this.db,
-        request.folder ? { ...request, folder: resolve(request.folder) } : request,
+        request.filters ? { ...request, filters: resolvedFilters(request.filters) } : request,
         this.urlPrefix,
       ),
     );
@@ -212,16 +238,16 @@ export class AppService implements AppApi {
       request.text,
       {
         ...(request.limit !== undefined ? { limit: request.limit } : {}),
-        ...(request.filters
-          ? {
-              filters: request.filters.folder
-                ? { ...request.filters, folder: resolve(request.filters.folder) }
-                : request.filters,
-            }
-          : {}),
+        ...(request.filters ? { filters: resolvedFilters(request.filters) } : {}),
       },
       this.urlPrefix,
     );
+
+  /** The service cannot reach a file manager; the Electron shell reveals the returned path. */
+  showInFolder = (request: PhotoRequest): Promise<ShowInFolderResult> =>
+    attempt(() => ({ path: this.photoPath(request.photoId), revealed: false }));
+
+  listOpenedFiles = (): Promise<OpenedFile[]> => Promise.resolve(this.opened.list(this.urlPrefix));
 
   findSimilar = (request: FindSimilarRequest): Promise<PhotoHit[]> =>
     this.searchHost.similar(request.photoId, request.limit, this.urlPrefix);
@@ -308,6 +334,10 @@ function attempt<T>(work: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+function resolvedFilters(filters: SearchFilters): SearchFilters {
+  return filters.folder ? { ...filters, folder: resolve(filters.folder) } : filters;
 }
 
 function requireImageFile(path: string): string {

@@ -13,6 +13,7 @@ import type {
   TagSource,
 } from '../shared/app-schemas.ts';
 import { photoUrl, type PhotoFileKind } from '../shared/photo-urls.ts';
+import { contentTypeOf } from './content-types.ts';
 
 /** Read-side queries the app needs beyond `library/queries` (paging, one photo's details). */
 
@@ -32,10 +33,7 @@ export function listPhotos(
   request: ListPhotosRequest,
   urlPrefix: string,
 ): PhotoPage {
-  const { where, params } = photoFilterConditions({
-    ...(request.folder ? { folder: request.folder } : {}),
-    ...(request.tag ? { tag: request.tag } : {}),
-  });
+  const { where, params } = photoFilterConditions(request.filters ?? {});
   const condition = where.join(' AND ');
   const total = db
     .prepare<(string | number)[], { n: number }>(
@@ -181,19 +179,6 @@ export function listFolders(db: LibraryDatabase): FolderCount[] {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  gif: 'image/gif',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  heic: 'image/heic',
-  heif: 'image/heif',
-};
-
 export interface PhotoFile {
   path: string;
   contentType: string;
@@ -208,6 +193,7 @@ export function photoFile(
   kind: PhotoFileKind,
   photoId: number,
 ): PhotoFile | null {
+  if (kind === 'opened') return null; // not a library photo: see OpenedFiles
   if (kind === 'thumbnail') {
     const row = db
       .prepare<[number], { path: string | null }>(
@@ -218,6 +204,5 @@ export function photoFile(
   }
   const path = photoDisplay(db, [photoId]).get(photoId)?.path;
   if (path === undefined || !existsSync(path)) return null;
-  const extension = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase() ?? '';
-  return { path, contentType: CONTENT_TYPES[extension] ?? 'application/octet-stream' };
+  return { path, contentType: contentTypeOf(path) };
 }

@@ -1,8 +1,26 @@
 // Events the app pushes to the renderer (one stream, discriminated by `type`).
 import { z } from 'zod';
-import { indexingStateSchema, indexProgressSchema, requestIdSchema } from './app-schemas.ts';
+import {
+  indexingStateSchema,
+  indexProgressSchema,
+  openedFileSchema,
+  requestIdSchema,
+} from './app-schemas.ts';
 
 const count = z.number().int().nonnegative();
+
+/** Commands of the app menu and its shortcuts, carried out by the renderer. */
+export const MENU_COMMANDS = [
+  'add-folder',
+  'open-image',
+  'focus-search',
+  'show-library',
+  'show-indexing',
+  'show-models',
+  'start-indexing',
+  'toggle-theme',
+] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
 export const appEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -33,6 +51,15 @@ export const appEventSchema = z.discriminatedUnion('type', [
     reason: z.enum(['indexing', 'roots', 'edit']),
     /** The photos that changed, when known (null: reload everything). */
     photoIds: z.array(z.number().int().positive()).nullable(),
+  }),
+  /** The user opened image files with Sightline: show "Describe image" for them. */
+  z.object({ type: z.literal('files-opened'), files: z.array(openedFileSchema) }),
+  z.object({ type: z.literal('menu-command'), command: z.enum(MENU_COMMANDS) }),
+  /** The background service crashed and is being restarted (calls in flight failed). */
+  z.object({
+    type: z.literal('service-state'),
+    state: z.enum(['restarting', 'running', 'failed']),
+    detail: z.string().nullable(),
   }),
 ]);
 export type AppEvent = z.infer<typeof appEventSchema>;

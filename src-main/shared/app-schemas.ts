@@ -146,15 +146,6 @@ export const photoSummarySchema = z.object({
 });
 export type PhotoSummary = z.infer<typeof photoSummarySchema>;
 
-export const listPhotosRequestSchema = z.object({
-  offset: count,
-  limit: z.number().int().min(1).max(1000),
-  /** Photos with a file in this folder or below it. */
-  folder: nonEmptyPath.optional(),
-  tag: tagText.optional(),
-});
-export type ListPhotosRequest = z.infer<typeof listPhotosRequestSchema>;
-
 /** Newest first (by date taken; photos without a date last). */
 export const photoPageSchema = z.object({
   total: count,
@@ -247,12 +238,45 @@ export const searchFiltersSchema = z.object({
 });
 export type SearchFilters = z.infer<typeof searchFiltersSchema>;
 
+export const listPhotosRequestSchema = z.object({
+  offset: count,
+  limit: z.number().int().min(1).max(1000),
+  /** The same filters as search. */
+  filters: searchFiltersSchema.optional(),
+});
+export type ListPhotosRequest = z.infer<typeof listPhotosRequestSchema>;
+
 export const searchRequestSchema = z.object({
   text: z.string().trim().min(1, 'text must not be empty').max(1000),
   limit: z.number().int().min(1).max(500).optional(),
   filters: searchFiltersSchema.optional(),
 });
 export type SearchRequest = z.infer<typeof searchRequestSchema>;
+
+// ---- files the user opened, folders, the file manager --------------------------------------
+
+/** An image the user opened with Sightline ("Open with", command line), inside the library or not. */
+export const openedFileSchema = z.object({
+  path: z.string(),
+  /** Where the renderer may display it (a URL naming an id, never the path). */
+  url: z.string(),
+});
+export type OpenedFile = z.infer<typeof openedFileSchema>;
+
+/** `supported: false`: this transport has no folder picker (the browser build): type a path. */
+export const pickFoldersResultSchema = z.object({
+  supported: z.boolean(),
+  /** Empty when the user cancelled. */
+  paths: z.array(z.string()),
+});
+export type PickFoldersResult = z.infer<typeof pickFoldersResultSchema>;
+
+export const showInFolderResultSchema = z.object({
+  path: z.string(),
+  /** False where no file manager can be asked (the browser build). */
+  revealed: z.boolean(),
+});
+export type ShowInFolderResult = z.infer<typeof showInFolderResultSchema>;
 
 export const findSimilarRequestSchema = z.object({
   photoId: photoIdSchema,

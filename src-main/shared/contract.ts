@@ -16,7 +16,10 @@ import {
   libraryRootSchema,
   listPhotosRequestSchema,
   modelStatusSchema,
+  openedFileSchema,
   photoDetailsSchema,
+  pickFoldersResultSchema,
+  showInFolderResultSchema,
   photoHitSchema,
   photoPageSchema,
   photoRequestSchema,
@@ -42,7 +45,10 @@ import type {
   LibraryRoot,
   ListPhotosRequest,
   ModelStatus,
+  OpenedFile,
   PhotoDetails,
+  PickFoldersResult,
+  ShowInFolderResult,
   PhotoHit,
   PhotoPage,
   PhotoRequest,
@@ -96,6 +102,8 @@ export interface AppApi {
   /** Download + convert in the background; progress as `model-setup-progress` events. */
   setupModels: (request: SetupModelsRequest) => Promise<SetupModelsResult>;
 
+  /** A native folder picker (Electron); `supported: false` elsewhere. */
+  pickFolders: () => Promise<PickFoldersResult>;
   listRoots: () => Promise<LibraryRoot[]>;
   addRoot: (request: AddRootRequest) => Promise<LibraryRoot>;
   /** Forgets the folder and its files (photos on disk are never touched). */
@@ -114,6 +122,11 @@ export interface AppApi {
   listErrors: () => Promise<FileError[]>;
   listTags: () => Promise<TagCount[]>;
   listFolders: () => Promise<FolderCount[]>;
+
+  /** Reveals the photo's file in the system file manager (where there is one). */
+  showInFolder: (request: PhotoRequest) => Promise<ShowInFolderResult>;
+  /** Files opened with Sightline so far (also announced by `files-opened` events). */
+  listOpenedFiles: () => Promise<OpenedFile[]>;
 
   search: (request: SearchRequest) => Promise<PhotoHit[]>;
   findSimilar: (request: FindSimilarRequest) => Promise<PhotoHit[]>;
@@ -144,6 +157,7 @@ export const APP_METHODS = {
   getVersion: { request: null, response: z.string() },
   getModelStatus: { request: null, response: modelStatusSchema },
   setupModels: { request: setupModelsRequestSchema, response: setupModelsResultSchema },
+  pickFolders: { request: null, response: pickFoldersResultSchema },
   listRoots: { request: null, response: z.array(libraryRootSchema) },
   addRoot: { request: addRootRequestSchema, response: libraryRootSchema },
   removeRoot: { request: removeRootRequestSchema, response: removeRootResultSchema },
@@ -157,6 +171,8 @@ export const APP_METHODS = {
   listErrors: { request: null, response: z.array(fileErrorSchema) },
   listTags: { request: null, response: z.array(tagCountSchema) },
   listFolders: { request: null, response: z.array(folderCountSchema) },
+  showInFolder: { request: photoRequestSchema, response: showInFolderResultSchema },
+  listOpenedFiles: { request: null, response: z.array(openedFileSchema) },
   search: { request: searchRequestSchema, response: z.array(photoHitSchema) },
   findSimilar: { request: findSimilarRequestSchema, response: z.array(photoHitSchema) },
   describeImage: { request: describeImageRequestSchema, response: describeImageResultSchema },

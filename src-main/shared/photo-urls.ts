@@ -6,7 +6,8 @@ export const PHOTO_URL_SCHEME = 'sightline-photo';
 /** Default prefix: `sightline-photo://thumbnail/42`. */
 export const DEFAULT_PHOTO_URL_PREFIX = `${PHOTO_URL_SCHEME}://`;
 
-export const PHOTO_FILE_KINDS = ['thumbnail', 'original'] as const;
+/** `opened/<n>`: the n-th file the user opened with Sightline (see OpenedFile). */
+export const PHOTO_FILE_KINDS = ['thumbnail', 'original', 'opened'] as const;
 export type PhotoFileKind = (typeof PHOTO_FILE_KINDS)[number];
 
 export function photoUrl(prefix: string, kind: PhotoFileKind, photoId: number): string {
@@ -15,7 +16,7 @@ export function photoUrl(prefix: string, kind: PhotoFileKind, photoId: number): 
 
 /** `<kind>/<id>` (what follows the prefix) → its parts; null for anything else. */
 export function parsePhotoPath(path: string): { kind: PhotoFileKind; photoId: number } | null {
-  const match = /^(thumbnail|original)\/([1-9]\d{0,15})$/.exec(path);
+  const match = /^(thumbnail|original|opened)\/([1-9]\d{0,15})$/.exec(path);
   if (!match) return null;
   const photoId = Number(match[2]);
   if (!Number.isSafeInteger(photoId)) return null;

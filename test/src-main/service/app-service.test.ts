@@ -97,12 +97,70 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
     expect(first.takenAt).not.toBeNull();
   });
 
+  it('filters the grid by date range and camera, like search', async () => {
+    const rotated = join(kit.photos, 'library', '2019', 'holiday', 'building-rotated.jpg');
+    const july = await kit.service.listPhotos({
+      offset: 0,
+      limit: 100,
+      filters: { from: '2019-07', to: '2019-07' },
+    });
+    expect(july.photos.map((p) => p.path)).toContain(rotated);
+    expect(july.photos.every((p) => p.takenAt?.startsWith('2019-07'))).toBe(true);
+    const canon = await kit.service.listPhotos({
+      offset: 0,
+      limit: 100,
+      filters: { camera: '80D' },
+    });
+    expect(canon.photos.map((p) => p.path)).toContain(rotated);
+    const none = await kit.service.listPhotos({
+      offset: 0,
+      limit: 100,
+      filters: { from: '1990', to: '1990' },
+    });
+    expect(none).toEqual({ total: 0, offset: 0, photos: [] });
+  });
+
+  it('opened files: only real images are accepted, announced, listed and served by number', async () => {
+    const outside = join(kit.photos, 'library', 'pets', 'chelsea.png');
+    const announced = nextEvent(kit.service, (e) => e.type === 'files-opened');
+    const added = await kit.service.openFiles([
+      outside,
+      'relative.jpg',
+      join(kit.photos, 'nope.jpg'),
+    ]);
+    expect(added).toEqual([{ path: outside, url: 'sightline-photo://opened/1' }]);
+    expect(await announced).toEqual({ type: 'files-opened', files: added });
+    expect(await kit.service.openFiles([outside])).toEqual(added); // same file, same number
+    expect(await kit.service.listOpenedFiles()).toEqual(added);
+    expect(await kit.service.photoFile('opened', 1)).toEqual({
+      path: outside,
+      contentType: 'image/png',
+    });
+    expect(await kit.service.photoFile('opened', 2)).toBeNull();
+  });
+
+  it('show in folder names the photo file (revealing it is up to the shell)', async () => {
+    const photo = (await kit.service.listPhotos({ offset: 0, limit: 1 })).photos[0]!;
+    expect(await kit.service.showInFolder({ photoId: photo.photoId })).toEqual({
+      path: photo.path,
+      revealed: false,
+    });
+    await expect(kit.service.showInFolder({ photoId: 999_999 })).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    expect(await kit.service.pickFolders()).toEqual({ supported: false, paths: [] });
+  });
+
   it('filters the grid by folder and by tag', async () => {
     const pets = join(kit.photos, 'library', 'pets');
-    const page = await kit.service.listPhotos({ offset: 0, limit: 100, folder: pets });
+    const page = await kit.service.listPhotos({ offset: 0, limit: 100, filters: { folder: pets } });
     expect(page.total).toBe(distinctContents(filesUnder(pets)));
     expect(page.photos.every((p) => p.path.startsWith(pets))).toBe(true);
-    const tagged = await kit.service.listPhotos({ offset: 0, limit: 100, tag: 'architecture' });
+    const tagged = await kit.service.listPhotos({
+      offset: 0,
+      limit: 100,
+      filters: { tag: 'architecture' },
+    });
     expect(tagged.photos.map((p) => p.path)).toEqual([
       join(kit.photos, 'library', '2019', 'holiday', 'building-rotated.jpg'),
     ]);
@@ -205,7 +263,11 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
     const after = await kit.service.getPhoto({ photoId: id });
     expect(after.caption.text).toBe('zanzibar monkey');
     expect(after.tags).toContainEqual({ tag: 'favourite', source: 'user', score: null });
-    const page = await kit.service.listPhotos({ offset: 0, limit: 100, tag: 'favourite' });
+    const page = await kit.service.listPhotos({
+      offset: 0,
+      limit: 100,
+      filters: { tag: 'favourite' },
+    });
     expect(page.photos.map((p) => [p.photoId, p.caption])).toEqual([[id, 'zanzibar monkey']]);
     expect((await kit.service.listTags()).find((t) => t.tag === 'favourite')).toMatchObject({
       count: 1,
