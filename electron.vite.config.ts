@@ -28,12 +28,33 @@ function relaxCspForDevServer(): Plugin {
   };
 }
 
+/**
+ * Main-process entries. `service` is the child process hosting the core; the workers are started
+ * by file name (`new URL('./decode-worker.js', import.meta.url)`, see worker-entry.ts), so every
+ * entry and shared chunk lands flat in out/main under a stable name.
+ */
+const mainEntries = {
+  index: 'src-main/app/main.ts',
+  service: 'src-main/transport/service-process.ts',
+  'decode-worker': 'src-main/library/media/decode-worker-main.ts',
+  'convert-worker': 'native-models/builder/convert-worker.ts',
+};
+
 export default defineConfig({
   main: {
+    // Tells worker-entry.ts that workers are built JavaScript files beside it, not TypeScript.
+    define: { __SIGHTLINE_BUNDLED__: 'true' },
     build: {
       rolldownOptions: {
-        input: { index: resolve(root, 'src-main/app/main.ts') },
+        input: Object.fromEntries(
+          Object.entries(mainEntries).map(([name, file]) => [name, resolve(root, file)]),
+        ),
         external: nativeModules,
+        output: {
+          entryFileNames: '[name].js',
+          chunkFileNames: '[name]-[hash].js',
+          assetFileNames: '[name]-[hash][extname]',
+        },
       },
     },
   },

@@ -1,34 +1,103 @@
-// IPC handlers of the main process. Every handler checks who is calling (the sender frame must
-// be our own renderer page) and validates its payload with the shared zod schemas, because the
-// renderer is treated as untrusted input.
-import { app, ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { IPC_CHANNELS, describeImageRequestSchema } from '../shared/contract.ts';
-import type { DescribeImageResult } from '../shared/contract.ts';
-import { isTrustedRendererUrl } from './renderer-location.ts';
+// The renderer's AppApi over Electron IPC: one `invoke` channel per method, each checked (the
+// sender frame must be our own page, the payload must match the contract's zod schema) and
+// forwarded to the core. Answers travel as IpcEnvelope values because Electron flattens thrown
+// errors into "Error invoking remote method…"; the preload turns failures back into AppErrors.
+// Electron objects are parameters, so all of this runs against fakes in tests.
+import { z } from 'zod';
+import { APP_METHODS, APP_METHOD_NAMES, AppError, IPC_CHANNELS } from '../shared/contract.ts';
+import type {
+  AppEvent,
+  AppMethodName,
+  AppRequestApi,
+  ShowInFolderResult,
+} from '../shared/contract.ts';
+import { APP_EVENT_CHANNEL, type IpcEnvelope } from '../shared/ipc-channels.ts';
+import {
+  registerValidatedHandler,
+  type IpcMainLike,
+  type ValidatedHandlerOptions,
+} from './security.ts';
 
-function assertTrustedSender(event: IpcMainInvokeEvent): void {
-  const url = event.senderFrame?.url;
-  if (url === undefined || !isTrustedRendererUrl(url)) {
-    throw new Error('IPC call rejected: sender is not the Sightline renderer');
+/** A failure as data; anything that is not an AppError is the core's own fault (`internal`). */
+export function failureEnvelope(error: unknown): IpcEnvelope<never> {
+  if (error instanceof AppError) return { ok: false, error: error.message, code: error.code };
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, error: message, code: 'internal' };
+}
+
+export async function toEnvelope<Value>(run: () => Promise<Value>): Promise<IpcEnvelope<Value>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return failureEnvelope(error);
   }
 }
 
-export function registerIpcHandlers(): void {
-  ipcMain.handle(IPC_CHANNELS.getVersion, (event): string => {
-    assertTrustedSender(event);
-    return app.getVersion();
-  });
+/** What only the shell can do for the renderer (native dialogs, the file manager). */
+export interface ShellActions {
+  pickFolders: AppRequestApi['pickFolders'];
+  showItemInFolder: (path: string) => void;
+}
 
-  ipcMain.handle(
-    IPC_CHANNELS.describeImage,
-    (event, payload: unknown): Promise<DescribeImageResult> => {
-      assertTrustedSender(event);
-      const request = describeImageRequestSchema.parse(payload);
-      // Not wired yet: a later issue connects this to the captioning engine
-      // (src-main/engine). Until then callers get an explicit error instead of a fake caption.
-      return Promise.reject(
-        new Error(`describeImage is not wired yet (asked for ${request.path})`),
-      );
+/**
+ * The API the renderer gets in Electron: the core's, except where the shell answers itself.
+ * `showInFolder` asks the core which file the photo is (it checks the id), then reveals it.
+ */
+export function shellAppApi(core: AppRequestApi, shell: ShellActions): AppRequestApi {
+  return {
+    ...core,
+    pickFolders: shell.pickFolders,
+    showInFolder: async (request): Promise<ShowInFolderResult> => {
+      const { path } = await core.showInFolder(request);
+      shell.showItemInFolder(path);
+      return { path, revealed: true };
     },
-  );
+  };
+}
+
+function callMethod(api: AppRequestApi, method: AppMethodName, request: unknown): Promise<unknown> {
+  // The payload has just been validated against APP_METHODS[method].request, which is what the
+  // method's parameter type is derived from (contract.ts checks the two agree).
+  const run = api[method] as (request?: unknown) => Promise<unknown>;
+  return APP_METHODS[method].request === null ? run.call(api) : run.call(api, request);
+}
+
+/** Registers a validated handler on `IPC_CHANNELS[method]` for every AppApi request method. */
+export function registerAppApiHandlers(
+  ipcMain: IpcMainLike,
+  api: AppRequestApi,
+  options: Pick<ValidatedHandlerOptions, 'isTrusted'> = {},
+): void {
+  for (const method of APP_METHOD_NAMES) {
+    const schema: z.ZodType = APP_METHODS[method].request ?? z.undefined();
+    registerValidatedHandler(
+      ipcMain,
+      IPC_CHANNELS[method],
+      schema,
+      (request) => toEnvelope(() => callMethod(api, method, request)),
+      {
+        ...options,
+        invalidPayload: (message): IpcEnvelope<unknown> => ({
+          ok: false,
+          error: message,
+          code: 'invalid-request',
+        }),
+      },
+    );
+  }
+}
+
+/** The part of a BrowserWindow that events are sent through. */
+export interface EventTarget {
+  isDestroyed: () => boolean;
+  webContents: { send: (channel: string, ...args: unknown[]) => void };
+}
+
+/** Sends each event to the window current at that moment; dropped while there is none. */
+export function windowEventSender(window: () => EventTarget | null): (event: AppEvent) => void {
+  return (event) => {
+    const target = window();
+    if (target === null || target.isDestroyed()) return;
+    target.webContents.send(APP_EVENT_CHANNEL, event);
+  };
 }

@@ -4,10 +4,15 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { CustomScheme, Protocol } from 'electron';
-import { PHOTO_SCHEME, resolvePhotoRequest, type PhotoAccessPolicy } from './photo-protocol.ts';
+import {
+  PHOTO_SCHEME,
+  resolvePhotoRequest,
+  type PhotoAccessPolicy,
+  type PhotoResolution,
+} from './photo-protocol.ts';
 
 /**
- * standard: real host/path parsing (thumbnail/original/file hosts) and a proper origin;
+ * standard: real host/path parsing (thumbnail/original/opened hosts) and a proper origin;
  * secure: counts as a secure context like https, so no mixed-content downgrades;
  * supportFetchAPI: the renderer may fetch() photos (e.g. to hand bytes to a canvas);
  * stream: large originals are streamed instead of buffered.
@@ -36,7 +41,13 @@ export async function respondToPhotoRequest(
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response('method not allowed', { status: 405 });
   }
-  const resolution = await resolvePhotoRequest(request.url, policy);
+  let resolution: PhotoResolution;
+  try {
+    resolution = await resolvePhotoRequest(request.url, policy);
+  } catch {
+    // The core is restarting (or gone): the page may try again later, nothing was refused.
+    return new Response('photo service unavailable', { status: 503 });
+  }
   if (!resolution.ok) {
     return new Response(resolution.reason, { status: resolution.status });
   }
@@ -57,7 +68,7 @@ export async function respondToPhotoRequest(
  */
 export function handlePhotoProtocol(
   protocol: Pick<Protocol, 'handle'>,
-  policy: () => PhotoAccessPolicy,
+  policy: () => PhotoAccessPolicy | Promise<PhotoAccessPolicy>,
 ): void {
-  protocol.handle(PHOTO_SCHEME, (request) => respondToPhotoRequest(request, policy()));
+  protocol.handle(PHOTO_SCHEME, async (request) => respondToPhotoRequest(request, await policy()));
 }

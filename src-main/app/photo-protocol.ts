@@ -4,13 +4,13 @@
 // No Electron here: the wiring lives in photo-protocol-handler.ts.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { PHOTO_URL_SCHEME, parsePhotoPath, type PhotoFileKind } from '../shared/photo-urls.ts';
 
-export const PHOTO_SCHEME = 'sightline-photo';
+export const PHOTO_SCHEME = PHOTO_URL_SCHEME;
 
-/** Where the library keeps one photo; `null` parts are simply not available. */
-export interface PhotoFiles {
-  originalPath: string;
-  thumbnailPath: string | null;
+/** A file the service names for a photo URL (its content type is decided here, not there). */
+export interface ServedFile {
+  path: string;
 }
 
 export interface PhotoAccessPolicy {
@@ -18,9 +18,10 @@ export interface PhotoAccessPolicy {
   libraryRoots: readonly string[];
   /** Folder holding generated thumbnails; thumbnails must live inside it. */
   thumbnailDir?: string;
-  /** Files the user explicitly opened ("Open with", drag and drop), served via `file?path=`. */
+  /** The exact files the shell reported as opened by the user ("Open with", the command line). */
   openedFiles?: Iterable<string>;
-  lookupPhoto: (id: string) => PhotoFiles | null | Promise<PhotoFiles | null>;
+  /** The service's answer for `<kind>/<id>`; null when it knows no such file. */
+  photoFile: (kind: PhotoFileKind, id: number) => Promise<ServedFile | null>;
 }
 
 export type PhotoResolution =
@@ -41,9 +42,6 @@ const MIME_TYPES: Readonly<Record<string, string>> = {
   '.heif': 'image/heif',
 };
 
-/** Library photo ids are database keys; anything else in that position is an attack. */
-const PHOTO_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
 /**
  * Percent-escapes that decode to a separator, a dot, a NUL or a backslash have no business in
  * the host/path part of our URLs; the WHATWG parser would otherwise fold some of them away.
@@ -57,26 +55,19 @@ export function photoMimeType(filePath: string): string | undefined {
 const forbidden = (reason: string): PhotoResolution => ({ ok: false, status: 403, reason });
 const notFound = (reason: string): PhotoResolution => ({ ok: false, status: 404, reason });
 
-type ParsedRequest =
-  | { kind: 'thumbnail' | 'original'; id: string }
-  | { kind: 'file'; filePath: string }
-  | { kind: 'invalid'; reason: string };
+type ParsedRequest = { kind: PhotoFileKind; id: number } | { kind: 'invalid'; reason: string };
 
 /**
- * The raw text is inspected before `new URL()`, because the parser silently resolves `..`
- * segments: `thumbnail/../../etc` would otherwise arrive looking harmless.
+ * `sightline-photo://<kind>/<id>`, nothing else: the URL names a number, never a path. The raw
+ * text is inspected before `new URL()`, because the parser silently resolves `..` segments:
+ * `thumbnail/../../etc` would otherwise arrive looking harmless.
  */
 export function parsePhotoUrl(rawUrl: string): ParsedRequest {
   const invalid = (reason: string): ParsedRequest => ({ kind: 'invalid', reason });
   if (rawUrl.includes('\0')) return invalid('NUL byte in URL');
-  const queryStart = rawUrl.indexOf('?');
-  const beforeQuery = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
-  if (SUSPICIOUS_ESCAPES.test(beforeQuery)) return invalid('encoded separator or dot in path');
-  if (beforeQuery.includes('\\')) return invalid('backslash in path');
-  if (beforeQuery.split('/').some((segment) => segment === '..' || segment === '.')) {
-    return invalid('dot segment in path');
-  }
-
+  if (SUSPICIOUS_ESCAPES.test(rawUrl)) return invalid('encoded separator or dot in URL');
+  if (rawUrl.includes('\\')) return invalid('backslash in URL');
+  if (/\/\.\.?(\/|$)/.test(rawUrl)) return invalid('dot segment in URL');
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -87,23 +78,12 @@ export function parsePhotoUrl(rawUrl: string): ParsedRequest {
   if (url.username !== '' || url.password !== '' || url.port !== '') {
     return invalid('credentials or port in URL');
   }
-  if (url.hash !== '') return invalid('fragment in URL');
-
+  if (url.hash !== '' || rawUrl.includes('#')) return invalid('fragment in URL');
+  if (url.search !== '' || rawUrl.includes('?')) return invalid('query in URL');
   // Chromium lowercases the host of standard schemes; Node's parser does not, so match both.
-  const host = url.hostname.toLowerCase();
-  if (host === 'thumbnail' || host === 'original') {
-    if (url.search !== '') return invalid('query on a photo URL');
-    const id = url.pathname.slice(1);
-    if (!url.pathname.startsWith('/') || !PHOTO_ID.test(id)) return invalid('malformed photo id');
-    return { kind: host, id };
-  }
-  if (host === 'file') {
-    if (url.pathname !== '' && url.pathname !== '/') return invalid('path outside the query');
-    const keys = [...url.searchParams.keys()];
-    if (keys.length !== 1 || keys[0] !== 'path') return invalid('expected exactly one path=');
-    return { kind: 'file', filePath: url.searchParams.get('path')! };
-  }
-  return invalid(`unknown host "${host}"`);
+  const parsed = parsePhotoPath(`${url.hostname.toLowerCase()}${url.pathname}`);
+  if (parsed === null) return invalid('expected <thumbnail|original|opened>/<number>');
+  return { kind: parsed.kind, id: parsed.photoId };
 }
 
 /** A requested absolute path must already be in normal form: no `.`/`..`, no NUL. */
@@ -159,28 +139,24 @@ export async function resolvePhotoRequest(
   policy: PhotoAccessPolicy,
 ): Promise<PhotoResolution> {
   const request = parsePhotoUrl(rawUrl);
+  if (request.kind === 'invalid') return forbidden(request.reason);
+  const served = await policy.photoFile(request.kind, request.id);
+  if (served === null) return notFound(`no ${request.kind} ${request.id}`);
   switch (request.kind) {
-    case 'invalid':
-      return forbidden(request.reason);
-    case 'file':
-      return resolveOpenedFile(request.filePath, policy);
+    case 'opened':
+      return resolveOpenedFile(served.path, policy);
+    // Each kind has its own home: a thumbnail path pointing into a library root (or an
+    // original pointing into the cache) means the database was tampered with.
     case 'thumbnail':
-    case 'original': {
-      const photo = await policy.lookupPhoto(request.id);
-      const filePath = request.kind === 'thumbnail' ? photo?.thumbnailPath : photo?.originalPath;
-      if (filePath === null || filePath === undefined) return notFound(`no ${request.kind}`);
-      // Each kind has its own home: a thumbnail path pointing into a library root (or an
-      // original pointing into the cache) means the database was tampered with.
-      const allowed =
-        request.kind === 'thumbnail' ? [policy.thumbnailDir] : [...policy.libraryRoots];
-      return serveInside(filePath, await realFolders(allowed));
-    }
+      return serveInside(served.path, await realFolders([policy.thumbnailDir]));
+    case 'original':
+      return serveInside(served.path, await realFolders(policy.libraryRoots));
   }
 }
 
 /**
- * Only the exact path the user opened is served: membership is checked on the text before the
- * disk is touched (no probing for existence), and the file is then served by its real path.
+ * Only the exact files the shell reported are served: membership is checked on the text before
+ * the disk is touched (no probing for existence), and the file is then served by its real path.
  */
 async function resolveOpenedFile(
   filePath: string,
@@ -192,9 +168,4 @@ async function resolveOpenedFile(
   const realFile = await realPathOrNull(filePath);
   if (realFile === null) return notFound('file does not exist');
   return withMimeType(realFile);
-}
-
-/** URL the renderer uses for a file the user opened outside the library. */
-export function openedFileUrl(filePath: string): string {
-  return `${PHOTO_SCHEME}://file/?path=${encodeURIComponent(filePath)}`;
 }

@@ -11,6 +11,20 @@ export const rendererIndexPath = fileURLToPath(new URL('../renderer/index.html',
 /** Absolute path of the built preload script. Sandboxed preloads must be CommonJS. */
 export const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 
+/**
+ * The same file in `app.asar.unpacked` when it lies inside `app.asar`. electron-builder unpacks
+ * out/main (asarUnpack), because the utility process and worker threads are started from real
+ * files; paths derived from import.meta.url still point into the archive.
+ */
+export function unpackedPath(filePath: string): string {
+  return filePath.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
+/** Entry of the core's own process (built from src-main/transport/service-process.ts). */
+export const serviceEntryPath = unpackedPath(
+  fileURLToPath(new URL('./service.js', import.meta.url)),
+);
+
 export function rendererDevServerUrl(): string | undefined {
   return devServerUrl;
 }

@@ -161,9 +161,14 @@ export interface InvokeSender {
   senderFrame: { url: string } | null;
 }
 
-export interface ValidatedHandlerOptions {
+export interface ValidatedHandlerOptions<Result = unknown> {
   /** Replaces `isTrustedSender` (tests, or a second trusted page). */
   isTrusted?: (frameUrl: string | null | undefined) => boolean;
+  /**
+   * The answer to a trusted caller's malformed payload, instead of a rejection (whose message
+   * Electron would bury in "Error invoking remote method…"). Untrusted senders always get one.
+   */
+  invalidPayload?: (message: string) => Result;
 }
 
 /** Structural stand-in for `ipcMain`, so a fake can be passed in tests. */
@@ -179,19 +184,23 @@ export function registerValidatedHandler<Schema extends z.ZodType, Result>(
   channel: string,
   requestSchema: Schema,
   handler: (request: z.output<Schema>, event: InvokeSender) => Result | Promise<Result>,
-  options: ValidatedHandlerOptions = {},
+  options: ValidatedHandlerOptions<Result> = {},
 ): void {
   const isTrusted = options.isTrusted ?? isTrustedSender;
+  const refuse = (message: string): Result => {
+    if (options.invalidPayload !== undefined) return options.invalidPayload(message);
+    throw new Error(message);
+  };
   ipcMain.handle(channel, async (event, ...args: unknown[]): Promise<Result> => {
     if (!isTrusted(event.senderFrame?.url)) {
       throw new Error(`IPC ${channel} rejected: sender is not the Sightline renderer`);
     }
     if (args.length > 1) {
-      throw new Error(`IPC ${channel} rejected: expected one argument, got ${args.length}`);
+      return refuse(`IPC ${channel} rejected: expected one argument, got ${args.length}`);
     }
     const parsed = requestSchema.safeParse(args[0]);
     if (!parsed.success) {
-      throw new Error(`IPC ${channel} rejected: invalid payload: ${z.prettifyError(parsed.error)}`);
+      return refuse(`IPC ${channel} rejected: invalid payload: ${z.prettifyError(parsed.error)}`);
     }
     return handler(parsed.data, event);
   });

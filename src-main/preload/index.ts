@@ -1,15 +1,10 @@
-// Sandboxed preload: the only bridge between the renderer and the main process. It forwards
-// calls over IPC and nothing else, so the renderer never touches ipcRenderer directly.
-// Only getVersion and describeImage are wired over IPC so far; the rest of AppApi (served by
-// src-main/service/app-service.ts) is connected when the main process hosts that service.
+// Sandboxed preload: the only bridge between the renderer and the main process. It exposes the
+// AppApi as `window.sightline`, forwarding calls over IPC and nothing else, so the renderer
+// never touches ipcRenderer directly.
+//
+// contextBridge copies a thrown Error's message but drops its other properties, so the
+// renderer sees AppError messages (what it shows) while `code` stays on this side.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { AppApi, DescribeImageRequest, DescribeImageResult } from '../shared/contract.ts';
-import { IPC_CHANNELS } from '../shared/ipc-channels.ts';
+import { createPreloadApi } from './api.ts';
 
-const api = {
-  getVersion: () => ipcRenderer.invoke(IPC_CHANNELS.getVersion) as Promise<string>,
-  describeImage: (request: DescribeImageRequest) =>
-    ipcRenderer.invoke(IPC_CHANNELS.describeImage, request) as Promise<DescribeImageResult>,
-} satisfies Pick<AppApi, 'getVersion' | 'describeImage'>;
-
-contextBridge.exposeInMainWorld('sightline', api);
+contextBridge.exposeInMainWorld('sightline', createPreloadApi(ipcRenderer));

@@ -40,7 +40,6 @@ import type {
   TagEditRequest,
   UpdateCaptionRequest,
 } from '../shared/contract.ts';
-import type { AppApi } from '../shared/contract.ts';
 import { DEFAULT_PHOTO_URL_PREFIX, type PhotoFileKind } from '../shared/photo-urls.ts';
 import { AnswerRunner, type AnswerSettings } from './answer-runner.ts';
 import { EventHub } from './event-hub.ts';
@@ -58,6 +57,7 @@ import { ModelHost } from './model-host.ts';
 import { OpenedFiles } from './opened-files.ts';
 import { conversationPrompt } from './qa-prompt.ts';
 import { SearchHost } from './search-host.ts';
+import type { ServiceHostApi } from './service-host-api.ts';
 
 export interface AppServiceOptions {
   /** The library database (created when missing). */
@@ -78,6 +78,8 @@ export interface AppServiceOptions {
   answers?: AnswerSettings;
   /** Hugging Face endpoint for setupModels (default HF_ENDPOINT, else huggingface.co). */
   hubEndpoint?: string;
+  /** better-sqlite3 binary built for Electron's ABI (development `npm start` runs under Electron). */
+  sqliteNativeBinding?: string;
 }
 
 /**
@@ -86,7 +88,7 @@ export interface AppServiceOptions {
  * forwards calls; tests and the loopback transport use it directly. Callers are expected to have
  * validated requests against the contract's schemas (every transport does).
  */
-export class AppService implements AppApi {
+export class AppService implements ServiceHostApi {
   readonly db: LibraryDatabase;
   private readonly events = new EventHub();
   private readonly models: ModelHost;
@@ -101,7 +103,10 @@ export class AppService implements AppApi {
   constructor(options: AppServiceOptions) {
     this.version = options.version;
     this.urlPrefix = options.photoUrlPrefix ?? DEFAULT_PHOTO_URL_PREFIX;
-    this.db = openLibraryDatabase(options.databasePath);
+    this.db = openLibraryDatabase(
+      options.databasePath,
+      options.sqliteNativeBinding ? { nativeBinding: options.sqliteNativeBinding } : {},
+    );
     const emit = this.events.emit.bind(this.events);
     this.models = new ModelHost({
       modelsDir: options.modelsDir ?? defaultModelsDir(),
@@ -150,6 +155,14 @@ export class AppService implements AppApi {
 
   /** Host-only: where thumbnails are written (the shell's photo protocol serves only from there). */
   readonly thumbnailDir: string;
+
+  /** Host-only: the folders the shell's photo protocol may serve files from. */
+  servingFolders(): Promise<{ libraryRoots: string[]; thumbnailDir: string }> {
+    return attempt(() => ({
+      libraryRoots: listRoots(this.db).map((root) => root.path),
+      thumbnailDir: this.thumbnailDir,
+    }));
+  }
 
   subscribe = (listener: AppEventListener): Unsubscribe => this.events.subscribe(listener);
 

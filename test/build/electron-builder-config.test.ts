@@ -112,6 +112,16 @@ describe('electron-builder configuration', () => {
     expect(picomatch(config.files.filter((glob) => !glob.startsWith('!')))(main!)).toBe(true);
   });
 
+  it('leaves out the development-only Electron build of better-sqlite3', () => {
+    const included = picomatch(config.files.filter((glob) => !glob.startsWith('!')));
+    const excluded = picomatch(
+      config.files.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1)),
+    );
+    const packaged = (file: string): boolean => included(file) && !excluded(file);
+    expect(packaged('out/main/service.js')).toBe(true);
+    expect(packaged('out/electron-native/45.5.0/better_sqlite3.node')).toBe(false);
+  });
+
   it('rebuilds better-sqlite3 for Electron, from prebuilt binaries when possible', () => {
     expect(config.npmRebuild).toBe(true);
     expect(config.buildDependenciesFromSource).toBe(false);
@@ -152,8 +162,25 @@ describe('asarUnpack', () => {
     }
   });
 
-  it('leaves ordinary JavaScript inside the archive', () => {
+  it('unpacks the main bundle, whose service process and workers start from real files', () => {
+    for (const file of ['out/main/index.js', 'out/main/service.js', 'out/main/decode-worker.js']) {
+      expect(isUnpacked(file), file).toBe(true);
+    }
+  });
+
+  it('unpacks every file the main build emits, when one is present', () => {
+    const outMain = path.join(projectRoot, 'out/main');
+    const emitted = existsSync(outMain) ? readdirSync(outMain, { recursive: true }) : [];
+    for (const file of emitted.map(String)) {
+      const relative = `out/main/${file.split(path.sep).join('/')}`;
+      expect(isUnpacked(relative), relative).toBe(true);
+    }
+  });
+
+  it('leaves the renderer, the preload and ordinary dependencies inside the archive', () => {
     expect(isUnpacked('node_modules/zod/index.js')).toBe(false);
-    expect(isUnpacked('out/main/index.js')).toBe(false);
+    expect(isUnpacked('out/renderer/index.html')).toBe(false);
+    expect(isUnpacked('out/preload/index.cjs')).toBe(false);
+    expect(isUnpacked('out/mainstream.js')).toBe(false);
   });
 });

@@ -1,7 +1,12 @@
 // User flows through the real UI, located by the data-testid attributes the renderer provides.
 // One fresh library for the whole file: the tests run in order, each continuing the last.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-main/shared/app-events.ts';
+import type { SearchFilters } from '../../src-main/shared/contract.ts';
 import { CHROMIUM_MISSING, startE2eApp, type E2eApp } from './harness.ts';
 import { recordedStatuses, recordStatuses } from './status-recorder.ts';
 
@@ -11,6 +16,19 @@ type AnswerDone = Extract<AppEvent, { type: 'answer-done' }>;
 type AnswerToken = Extract<AppEvent, { type: 'answer-token' }>;
 const isAnswerDone = (e: AppEvent): e is AnswerDone => e.type === 'answer-done';
 const isAnswerToken = (e: AppEvent): e is AnswerToken => e.type === 'answer-token';
+
+/** Photo ids the library grid shows, sorted (all of them: the test library fits the viewport). */
+async function gridIds(page: Page): Promise<number[]> {
+  const ids = await page
+    .locator(`${byTestId('photo-grid')} ${byTestId('grid-item')}`)
+    .evaluateAll((cells) => cells.map((cell) => Number((cell as HTMLElement).dataset.photoId)));
+  return ids.sort((a, b) => a - b);
+}
+
+async function listedIds(app: E2eApp, filters: SearchFilters): Promise<number[]> {
+  const page = await app.api.listPhotos({ offset: 0, limit: 1000, filters });
+  return page.photos.map((photo) => photo.photoId).sort((a, b) => a - b);
+}
 
 /** The core's events from now on, seen by a Node-side client of the same server. */
 async function collectEvents(app: E2eApp): Promise<{ untilDone: () => Promise<AppEvent[]> }> {
@@ -40,30 +58,37 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
     await closeApp?.();
   });
 
-  it('first run → add folder → indexing progress is visible until it finishes', async () => {
+  it('first run → add folder → indexing starts by itself and the library shows its progress', async () => {
     const { page } = app;
     await page.goto(app.url);
-    await page.locator(byTestId('first-run')).waitFor();
+    await page.locator(`${byTestId('first-run')}[data-step="folders"]`).waitFor();
     await app.screenshot('10-first-run');
 
+    // The browser build has no folder picker: Browse… says so and the path field is used.
+    await page.locator(byTestId('add-folder-browse')).click();
+    await page.locator(byTestId('add-folder-no-picker')).waitFor();
     await page.locator(byTestId('add-folder-input')).fill(app.photos);
     await page.locator(byTestId('add-folder-submit')).click();
     await expect
       .poll(async () => (await app.api.listRoots()).map((r) => r.path))
       .toContain(app.photos);
+    await page.locator(byTestId('root-list')).getByText(app.photos).waitFor();
 
+    // The models are in place, so Continue goes straight to indexing and then the library.
     // Armed before the click: a busy state shown for any frame is caught.
     const busyShown = page
-      .locator(`${byTestId('indexing-progress')}:not([data-state="idle"])`)
+      .locator(`${byTestId('indexing-strip')}:not([data-state="idle"])`)
       .waitFor();
-    await page.locator(byTestId('indexing-start')).click();
+    await page.locator(byTestId('first-run-continue')).click();
     await busyShown;
+    expect(await page.locator(byTestId('first-run')).count()).toBe(0);
     await app.screenshot('11-indexing-progress');
 
-    await page.locator(`${byTestId('indexing-progress')}[data-state="idle"]`).waitFor();
+    await page.locator(`${byTestId('indexing-strip')}[data-state="idle"]`).waitFor();
     await expect.poll(async () => (await app.api.getIndexingStatus()).state).toBe('idle');
     const status = await app.api.getIndexingStatus();
     expect(status.photos).toBeGreaterThan(0);
+    await page.locator(byTestId('nav-indexing')).click();
     await expect
       .poll(() => page.locator(byTestId('indexing-summary')).textContent())
       .toContain(`${status.photos} photos`);
@@ -144,5 +169,137 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
       .poll(async () => (await app.api.getPhoto({ photoId })).caption.text.trim())
       .toBe(caption);
     expect(app.pageErrors).toEqual([]);
+  });
+
+  it('the library grid honours folder, date and camera filters', async () => {
+    const { page } = app;
+    await page.keyboard.press('Escape');
+    await page.locator(byTestId('photo-view')).waitFor({ state: 'detached' });
+    const box = page.locator(byTestId('search-box'));
+    await box.fill('');
+    await box.press('Enter');
+    const everything = await listedIds(app, {});
+    await expect.poll(() => gridIds(page)).toEqual(everything);
+
+    const camera = page.locator(byTestId('filter-camera'));
+    await camera.fill('Canon');
+    await camera.press('Tab');
+    const canon = await listedIds(app, { camera: 'Canon' });
+    expect(canon.length).toBeGreaterThan(0);
+    expect(canon.length).toBeLessThan(everything.length);
+    await expect.poll(() => gridIds(page)).toEqual(canon);
+
+    // A month that holds a dated photo, from the core's own listing.
+    const dated = (await app.api.listPhotos({ offset: 0, limit: 1000 })).photos.find(
+      (photo) => photo.takenAt !== null,
+    );
+    expect(dated).toBeDefined();
+    const month = dated?.takenAt?.slice(0, 7) ?? '';
+    await camera.fill('');
+    await camera.press('Tab');
+    await page.locator(byTestId('filter-from')).fill(month);
+    await page.locator(byTestId('filter-to')).fill(month);
+    await page.locator(byTestId('filter-to')).press('Tab');
+    const inMonth = await listedIds(app, { from: month, to: month });
+    expect(inMonth).toContain(dated?.photoId);
+    await expect.poll(() => gridIds(page)).toEqual(inMonth);
+    await app.screenshot('17-library-filtered');
+
+    await camera.fill('no camera is called this');
+    await camera.press('Tab');
+    await page.locator(byTestId('clear-filters')).waitFor();
+    await app.screenshot('18-library-no-match');
+    await page.locator(byTestId('clear-filters')).click();
+    await expect.poll(() => gridIds(page)).toEqual(everything);
+
+    const folder = page.locator(byTestId('sidebar-folder')).first();
+    const folderPath = await folder.getAttribute('title');
+    expect(folderPath).toBeTruthy();
+    await folder.click();
+    const inFolder = await listedIds(app, { folder: folderPath ?? '' });
+    expect(inFolder.length).toBeGreaterThan(0);
+    await expect.poll(() => gridIds(page)).toEqual(inFolder);
+    await page.locator(byTestId('filter-chip-remove')).click();
+    await expect.poll(() => gridIds(page)).toEqual(everything);
+    expect(app.pageErrors).toEqual([]);
+  });
+
+  it('context menu: Show in folder gives the path where no file manager can be asked', async () => {
+    const { page } = app;
+    const item = page.locator(byTestId('grid-item')).first();
+    const photoId = Number(await item.getAttribute('data-photo-id'));
+    await item.click({ button: 'right' });
+    await page.locator(byTestId('context-menu-show-in-folder')).click();
+    const expected = await app.api.showInFolder({ photoId });
+    expect(expected.revealed).toBe(false);
+    await expect
+      .poll(() => page.locator(byTestId('notice')).textContent())
+      .toContain(expected.path);
+    await app.screenshot('19-show-in-folder');
+    await page.locator(byTestId('notice-dismiss')).click();
+    expect(app.pageErrors).toEqual([]);
+  });
+
+  it('keyboard: arrows move, Enter opens, Escape closes, the context-menu key opens the menu', async () => {
+    const { page } = app;
+    const grid = page.locator(byTestId('photo-grid'));
+    await grid.focus();
+    const focusedId = (): Promise<string | null> =>
+      page.locator(`${byTestId('grid-item')}[aria-selected="true"]`).getAttribute('data-photo-id');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    const second = await page.locator(byTestId('grid-item')).nth(1).getAttribute('data-photo-id');
+    await expect.poll(focusedId).toBe(second);
+    expect(second).not.toBe(null);
+
+    await page.keyboard.press('Enter');
+    await page.locator(byTestId('photo-view')).waitFor();
+    const shown = await app.api.getPhoto({ photoId: Number(second) });
+    await expect
+      .poll(() => page.locator(byTestId('photo-image')).getAttribute('src'))
+      .toBe(shown.originalUrl);
+    await page.keyboard.press('Escape');
+    await page.locator(byTestId('photo-view')).waitFor({ state: 'detached' });
+
+    // Focus went back to the grid: the context-menu key works on the same photo.
+    await page.keyboard.press('ContextMenu');
+    await page.locator(byTestId('context-menu')).waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator(byTestId('context-menu')).waitFor({ state: 'detached' });
+    expect(app.pageErrors).toEqual([]);
+  });
+
+  it('Open with: a photo outside the library is shown and its caption streams in', async () => {
+    const { page } = app;
+    const outside = mkdtempSync(join(tmpdir(), 'sightline-e2e-opened-'));
+    try {
+      const file = join(outside, 'opened rocket.jpg');
+      copyFileSync(join(app.photos, 'library', 'misc', 'rocket.jpg'), file);
+      expect((await app.api.listRoots()).some((root) => file.startsWith(root.path))).toBe(false);
+
+      const events = await collectEvents(app);
+      await recordStatuses(page, 'opened-caption');
+      const opened = await app.openFiles([file]);
+      expect(opened.map((entry) => entry.path)).toEqual([file]);
+
+      await page.locator(byTestId('opened-file-view')).waitFor();
+      const caption = page.locator(`${byTestId('opened-caption')}[data-status="done"]`);
+      await caption.waitFor();
+      const done = (await events.untilDone()).find(isAnswerDone);
+      expect(done).toBeDefined();
+      expect((await caption.textContent())?.trim()).toBe(done?.answer.trim());
+      expect(await recordedStatuses(page, 'opened-caption')).toEqual(['streaming', 'done']);
+      const image = page.locator(byTestId('opened-image'));
+      await expect
+        .poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth))
+        .toBeGreaterThan(0);
+      await app.screenshot('20-opened-file');
+
+      await page.locator(byTestId('opened-close')).click();
+      await page.locator(byTestId('opened-file-view')).waitFor({ state: 'detached' });
+      expect(app.pageErrors).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

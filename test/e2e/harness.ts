@@ -1,17 +1,21 @@
-// End-to-end harness: the real core (AppService + loopback transport) on a private copy of the
-// test photos with the tiny converted models, the real renderer built for a browser, and Debian's
-// Chromium driven by playwright-core. Everything listens on 127.0.0.1 only.
+// End-to-end harness: the real core (AppService in its own child process, like Electron's
+// utility process) on a private copy of the test photos, the real renderer built for a browser,
+// and Debian's Chromium driven by playwright-core. This process plays Electron main's part and
+// only relays: loopback HTTP server → port client → child. Everything listens on 127.0.0.1 only.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { AppService } from '../../src-main/service/app-service.ts';
-import type { AppApi } from '../../src-main/shared/contract.ts';
+import { MODEL_CATALOG } from '../../native-models/catalog.ts';
+import type { AppApi, OpenedFile } from '../../src-main/shared/contract.ts';
 import { createHttpAppApi } from '../../src-main/transport/http-app-api.ts';
 import { startLoopbackServer } from '../../src-main/transport/loopback-server.ts';
-import { convertFixtures } from '../support/golden.ts';
+import { startFakeHub, type FakeHub } from '../support/fake-hub.ts';
+import { convertFixtures, FIXTURE_DIR } from '../support/golden.ts';
 import { buildRendererForBrowser } from './renderer-build.ts';
 import { startSameOriginServer } from './same-origin-server.ts';
+import { forkServiceProcess } from './service-child.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** Why the suite is skipped on machines without Debian's chromium package (CI installs it). */
@@ -38,7 +42,6 @@ export interface E2eApp {
   page: Page;
   /** A Node-side client of the same server the page uses (drives and observes the core). */
   api: AppApi;
-  service: AppService;
   /** The page's origin: the renderer, `/api/*` and `/photo/*` all live here. */
   url: string;
   /** A private copy of test/fixtures/photos (`library/`, `bad/`). */
@@ -47,41 +50,82 @@ export interface E2eApp {
   pageErrors: string[];
   /** Saves `test-artifacts/e2e/<name>.png` and returns its path. */
   screenshot(name: string): Promise<string>;
+  /** What Electron main does on "Open with": hands files to the core (a host-only call). */
+  openFiles(paths: readonly string[]): Promise<OpenedFile[]>;
+  /** The fake Hugging Face hub in 'hub' mode, else null. */
+  hub: FakeHub | null;
   close: () => Promise<void>;
 }
 
-export async function startE2eApp(): Promise<E2eApp> {
+export interface E2eOptions {
+  /** 'converted' (default): tiny converted fixture models are in place. 'hub': no models installed; a fake
+   *  Hugging Face hub on loopback serves the tiny fixture checkpoints under the catalog's repo ids, so the
+   *  first run must set up models through the UI (download + convert with progress). */
+  models?: 'converted' | 'hub';
+}
+
+/** The catalog's default model for each role, served with the tiny fixture checkpoint of that kind. */
+function fixtureHubRepos(): { repoId: string; dir: string }[] {
+  const fixtureOf = { caption: 'opt', search: 'itm' } as const;
+  return MODEL_CATALOG.filter((entry) => entry.isDefault).map((entry) => ({
+    repoId: entry.repoId,
+    dir: join(FIXTURE_DIR, fixtureOf[entry.role]),
+  }));
+}
+
+/** Resolves once every <img> has loaded or failed (lazy ones outside the viewport excepted). */
+async function imagesSettled(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    Array.from(document.images).every((image) => {
+      // `complete` is also true for a broken image: that counts as finished.
+      if (image.complete) return true;
+      const box = image.getBoundingClientRect();
+      const visible = box.bottom > 0 && box.top < window.innerHeight && box.width > 0;
+      return image.loading === 'lazy' && !visible;
+    }),
+  );
+}
+
+export async function startE2eApp(options: E2eOptions = {}): Promise<E2eApp> {
   const root = mkdtempSync(join(tmpdir(), 'sightline-e2e-'));
   const photos = join(root, 'photos');
   cpSync(PHOTOS_FIXTURE, photos, { recursive: true });
-  const models = convertFixtures();
-  const service = new AppService({
-    databasePath: join(root, 'library.db'),
-    version: 'e2e-test',
-    modelsDir: join(root, 'models'),
-    thumbnailDir: join(root, 'thumbnails'),
-    captionModelDir: models.opt,
-    searchModelDir: models.itm,
-    runtime: { providers: ['cpu'], intraOpThreads: 1 },
-    indexing: { batchSize: 4, workers: 2, inference: { caption: { maxNewTokens: 6 } } },
-    answers: { maxNewTokens: 8 },
-  });
+  const hubMode = options.models === 'hub';
+  const hub = hubMode ? await startFakeHub({ repos: fixtureHubRepos() }) : null;
+  const models = hubMode ? null : convertFixtures();
   const cleanups: (() => Promise<void> | void)[] = [
     () => rmSync(root, { recursive: true, force: true }),
-    () => models.cleanup(),
-    () => service.close(),
+    () => models?.cleanup(),
+    () => hub?.close(),
   ];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
-    const backend = await startLoopbackServer(service);
-    cleanups.push(() => backend.close());
+    // The page's origin must be known before the core starts (photo URLs point at it), and
+    // that origin forwards to the loopback server, which needs the core: so the loopback
+    // server's port is chosen first.
+    const backendPort = await freeLoopbackPort();
     const staticDir = join(root, 'renderer');
     await buildRendererForBrowser(staticDir);
-    const front = await startSameOriginServer(staticDir, backend.url);
+    const front = await startSameOriginServer(staticDir, `http://127.0.0.1:${backendPort}`);
     cleanups.push(() => front.close());
-    service.setPhotoUrlPrefix(`${front.url}/photo/`);
+
+    const child = await forkServiceProcess({
+      databasePath: join(root, 'library.db'),
+      version: 'e2e-test',
+      modelsDir: join(root, 'models'),
+      thumbnailDir: join(root, 'thumbnails'),
+      ...(models ? { captionModelDir: models.opt, searchModelDir: models.itm } : {}),
+      ...(hub ? { hubEndpoint: hub.endpoint } : {}),
+      runtime: { providers: ['cpu'], intraOpThreads: 1 },
+      indexing: { batchSize: 4, workers: 2, inference: { caption: { maxNewTokens: 6 } } },
+      answers: { maxNewTokens: 8 },
+      photoUrlPrefix: `${front.url}/photo/`,
+    });
+    cleanups.push(() => child.shutdown());
+    const backend = await startLoopbackServer(child.client, { port: backendPort });
+    cleanups.push(() => backend.close());
 
     const browser: Browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
@@ -100,19 +144,31 @@ export async function startE2eApp(): Promise<E2eApp> {
     return {
       page,
       api: createHttpAppApi(front.url),
-      service,
       url: front.url,
       photos,
       pageErrors,
       async screenshot(name) {
         const path = join(SCREENSHOT_DIR, `${name}.png`);
+        await imagesSettled(page);
         await page.screenshot({ path, fullPage: true });
         return path;
       },
+      openFiles: (paths) => child.client.openFiles(paths),
+      hub,
       close,
     };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** A port free on 127.0.0.1 right now (for a server that must start after its clients learn it). */
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const address = server.address();
+  await new Promise<void>((closed) => server.close(() => closed()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  return address.port;
 }

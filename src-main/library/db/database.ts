@@ -9,6 +9,11 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Applied migrations (default: all). Tests use it to check upgrades. */
   migrations?: readonly Migration[];
+  /**
+   * better-sqlite3's compiled addon to load instead of its own (`npm start` in development runs
+   * Electron, whose ABI differs from the Node build in node_modules; see build/electron-native.mjs).
+   */
+  nativeBinding?: string;
 }
 
 /**
@@ -21,6 +26,7 @@ export function openLibraryDatabase(path: string, options: OpenOptions = {}): Li
   const db = new Database(path, {
     readonly: options.readonly ?? false,
     fileMustExist: options.readonly ?? false,
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
   });
   db.pragma('busy_timeout = 10000');
   if (!options.readonly) {

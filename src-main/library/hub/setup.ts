@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../../native-models/builder/convert.ts';
 import type { ModelRole, ModelSource } from '../../../native-models/catalog.ts';
 import { HfCheckpoint } from '../../../native-models/checkpoint/hf-checkpoint.ts';
 import { MANIFEST_FILE, manifestSchema, type Manifest } from '../../../native-models/manifest.ts';
 import { runtimeOptionsFrom, type ProviderName } from '../../engine/runtime/providers.ts';
 import { defaultModelsDir } from '../paths.ts';
+import { convertCheckpointInWorker } from './convert-in-worker.ts';
 import { directoryBytes, formatBytes, freeDiskBytes } from './disk.ts';
 import { HubError } from './errors.ts';
 import { importLocalCheckpoint } from './local-import.ts';
@@ -88,7 +88,8 @@ export async function setupModel(
     alreadyConverted = holdsConversion(modelDir, source.repoId, revision);
     if (!alreadyConverted) {
       await ensureSpaceToConvert(checkpointDir, modelsDir, options.freeBytes ?? freeDiskBytes);
-      convertCheckpoint(checkpointDir, modelDir, {
+      // On a worker thread: converting a real model takes minutes of synchronous work.
+      await convertCheckpointInWorker(checkpointDir, modelDir, {
         force: true,
         repoId: source.repoId,
         ...(revision ? { revision } : {}),

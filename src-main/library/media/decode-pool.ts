@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 // sharp must be loaded by the main thread before any worker loads it, so its shared libraries
 // stay mapped until every thread is done (sharp's documented requirement for worker threads).
 import 'sharp';
 import type { FailedPhoto, PhotoJob, ProcessedPhoto } from './photo-job.ts';
 import type { DecodeWorkerData, WorkerRequest, WorkerResponse } from './decode-worker.ts';
 import { DecodeLock } from './decode-lock.ts';
+import { startWorker, workerEntry } from './worker-entry.ts';
 
 export type { FailedPhoto, PhotoJob, ProcessedPhoto } from './photo-job.ts';
 export type { PhotoMetadata } from './metadata.ts';
@@ -14,8 +15,8 @@ export interface DecodePoolOptions {
   /** Worker threads (default: cores - 1, at least 1). */
   size?: number;
   /**
-   * Module the workers run (default: `decode-worker-main.ts` next to this file). A bundled app
-   * points this at the built worker script; tests point it at a fault-injecting one.
+   * Module the workers run (default: `decode-worker-main.ts` next to this file, or the bundle's
+   * `decode-worker.js`). Tests point it at a fault-injecting one.
    */
   workerModule?: URL;
 }
@@ -41,8 +42,11 @@ interface Slot {
   failure: string | undefined;
 }
 
-const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
-const DEFAULT_WORKER_MODULE = new URL('./decode-worker-main.ts', import.meta.url);
+/** `decode-worker` is the bundle's name for decode-worker-main.ts (electron.vite.config.ts). */
+const DEFAULT_WORKER_MODULE = workerEntry(
+  'decode-worker',
+  new URL('./decode-worker-main.ts', import.meta.url),
+);
 
 /**
  * A pool of worker threads that do all per-file work of indexing (hash, decode, metadata,
@@ -106,11 +110,10 @@ export class DecodePool {
 
   private spawn(): Slot {
     const lockSlot = this.freeLockSlot();
-    const workerData: DecodeWorkerData & { entry: string } = {
-      entry: this.workerModule.href,
+    const workerData: DecodeWorkerData = {
       decodeLock: { buffer: this.decodeLock.buffer, slot: lockSlot },
     };
-    const worker = new Worker(BOOTSTRAP, { workerData });
+    const worker = startWorker(this.workerModule, workerData);
     const { threadId } = worker; // read now: it is no longer available once the thread exited
     const slot: Slot = { worker, lockSlot, current: undefined, failure: undefined };
     this.slots.add(slot);

@@ -16,12 +16,33 @@ export const defaultExtensionLoaders: ExtensionLoaders = {
     // search: measured 7 ms → 0.15 ms per query at 1k vectors with one thread. libgomp reads
     // this when vss0 first loads it; a value the user set wins.
     process.env.OMP_NUM_THREADS ??= '1';
-    sqliteVss.load(db);
+    sqliteVss.load(loadingUnpacked(db));
   },
   'sqlite-vec': (db) => {
-    sqliteVec.load(db);
+    sqliteVec.load(loadingUnpacked(db));
   },
 };
+
+/**
+ * In a packaged app the packages sit inside app.asar, so the extension paths they compute point
+ * into the archive; Electron patches `fs` to read from it, but SQLite's dlopen cannot, so the
+ * loadable files are shipped unpacked beside it (asarUnpack) and loaded from there.
+ */
+export function asarUnpackedPath(path: string): string {
+  return path.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
+/**
+ * The connection as the packages' `load()` sees it, with extension paths out of the archive
+ * (they pass no entry point, and better-sqlite3 would not take one).
+ */
+function loadingUnpacked(db: LibraryDatabase): { loadExtension(file: string): void } {
+  return {
+    loadExtension: (file) => {
+      db.loadExtension(asarUnpackedPath(file));
+    },
+  };
+}
 
 const loaded = new WeakMap<LibraryDatabase, Set<ExtensionLoader>>();
 

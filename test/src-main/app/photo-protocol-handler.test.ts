@@ -19,8 +19,8 @@ beforeAll(() => {
   writeFileSync(path.join(root, 'a.jpg'), photoBytes);
   policy = {
     libraryRoots: [root],
-    lookupPhoto: (id) =>
-      id === '7' ? { originalPath: path.join(root, 'a.jpg'), thumbnailPath: null } : null,
+    photoFile: (kind, id) =>
+      Promise.resolve(kind === 'original' && id === 7 ? { path: path.join(root, 'a.jpg') } : null),
   };
 });
 
@@ -77,6 +77,14 @@ describe('respondToPhotoRequest', () => {
     );
     expect(traversal.status).toBe(403);
     expect(await traversal.text()).toMatch(/encoded/);
+  });
+
+  it('answers 503 while the service cannot be asked', async () => {
+    const response = await respondToPhotoRequest(
+      { url: 'sightline-photo://original/7', method: 'GET' },
+      { ...policy, photoFile: () => Promise.reject(new Error('the core is restarting')) },
+    );
+    expect(response.status).toBe(503);
   });
 
   it('refuses methods other than GET and HEAD', async () => {

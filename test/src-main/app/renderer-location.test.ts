@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as RendererLocationModule from '../../../src-main/app/renderer-location.ts';
@@ -43,6 +44,32 @@ describe('isTrustedRendererUrl (dev server)', () => {
     expect(location.isTrustedRendererUrl('http://evil.test:5173/')).toBe(false);
     expect(location.isTrustedRendererUrl(pathToFileURL(location.rendererIndexPath).href)).toBe(
       false,
+    );
+  });
+});
+
+describe('unpackedPath', () => {
+  it('moves a path inside app.asar to app.asar.unpacked, and leaves others alone', async () => {
+    const { unpackedPath } = await loadWithDevServer(undefined);
+    expect(unpackedPath('/opt/Sightline/resources/app.asar/out/main/service.js')).toBe(
+      '/opt/Sightline/resources/app.asar.unpacked/out/main/service.js',
+    );
+    expect(unpackedPath('C:\\Sightline\\resources\\app.asar\\out\\main\\service.js')).toBe(
+      'C:\\Sightline\\resources\\app.asar.unpacked\\out\\main\\service.js',
+    );
+    expect(unpackedPath('/home/me/sightline/out/main/service.js')).toBe(
+      '/home/me/sightline/out/main/service.js',
+    );
+    expect(unpackedPath('/x/app.asar.unpacked/out/main/service.js')).toBe(
+      '/x/app.asar.unpacked/out/main/service.js',
+    );
+  });
+
+  it('places the service entry beside the main bundle', async () => {
+    const { serviceEntryPath, rendererIndexPath } = await loadWithDevServer(undefined);
+    expect(serviceEntryPath.endsWith('service.js')).toBe(true);
+    expect(path.dirname(path.dirname(serviceEntryPath))).toBe(
+      path.dirname(path.dirname(rendererIndexPath)),
     );
   });
 });

@@ -15,6 +15,7 @@ import {
   withContentSecurityPolicy,
   type IpcMainLike,
   type InvokeSender,
+  type ValidatedHandlerOptions,
 } from '../../../src-main/app/security.ts';
 
 const indexHtml = new URL('../../../src-renderer/index.html', import.meta.url);
@@ -162,14 +163,23 @@ describe('registerValidatedHandler', () => {
   type Listener = (event: InvokeSender, ...args: unknown[]) => unknown;
   const trusted: InvokeSender = { senderFrame: { url: pathToFileURL(rendererIndexPath).href } };
 
-  function register(handler: (request: { path: string }) => string): Listener {
+  function register(
+    handler: (request: { path: string }) => string,
+    options: ValidatedHandlerOptions<string> = {},
+  ): Listener {
     const listeners = new Map<string, Listener>();
     const ipcMain = {
       handle: (channel: string, listener: Listener) => {
         listeners.set(channel, listener);
       },
     } as unknown as IpcMainLike;
-    registerValidatedHandler(ipcMain, 'test:echo', z.object({ path: z.string().min(1) }), handler);
+    registerValidatedHandler(
+      ipcMain,
+      'test:echo',
+      z.object({ path: z.string().min(1) }),
+      handler,
+      options,
+    );
     const listener = listeners.get('test:echo');
     if (listener === undefined) throw new Error('handler was not registered');
     return listener;
@@ -203,6 +213,15 @@ describe('registerValidatedHandler', () => {
     await expect(listener(trusted, 'a.jpg')).rejects.toThrow(/invalid payload/);
     await expect(listener(trusted)).rejects.toThrow(/invalid payload/);
     await expect(listener(trusted, { path: 'a.jpg' }, 'more')).rejects.toThrow(/one argument/);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('answers malformed payloads with invalidPayload when given, but never untrusted senders', async () => {
+    const handler = vi.fn(() => 'nope');
+    const listener = register(handler, { invalidPayload: (message) => `refused: ${message}` });
+    await expect(listener(trusted, { path: '' })).resolves.toMatch(/^refused: .*invalid payload/s);
+    await expect(listener(trusted, { path: 'a' }, 2)).resolves.toMatch(/^refused: .*one argument/);
+    await expect(listener({ senderFrame: null }, { path: '' })).rejects.toThrow(/sender/);
     expect(handler).not.toHaveBeenCalled();
   });
 });

@@ -15,11 +15,15 @@ import {
 
 describe('app contract schemas', () => {
   it('accept well-formed requests', () => {
-    expect(listPhotosRequestSchema.parse({ offset: 0, limit: 100, tag: 'cat' })).toEqual({
+    const filters = { tag: 'cat', from: '2019-07', camera: 'Canon' };
+    expect(listPhotosRequestSchema.parse({ offset: 0, limit: 100, filters })).toEqual({
       offset: 0,
       limit: 100,
-      tag: 'cat',
+      filters,
     });
+    expect(
+      listPhotosRequestSchema.safeParse({ offset: 0, limit: 1, filters: { to: 'July' } }),
+    ).toMatchObject({ success: false });
     expect(askRequestSchema.parse({ photoId: 3, question: ' why? ', history: [] })).toMatchObject({
       photoId: 3,
       question: 'why?',

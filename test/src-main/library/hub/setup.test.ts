@@ -99,3 +99,28 @@ describe('setupModel: pull then convert', () => {
     );
   });
 });
+
+describe('setupModel: conversion off the event loop', () => {
+  it('converts on a worker thread: timers keep firing while the graphs are written', async () => {
+    // Each tick is a turn of this thread's event loop. A synchronous conversion would deliver
+    // every progress report within one turn, so all of them would see the same count.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const ticksAtProgress: number[] = [];
+    try {
+      const result = await setupModel(modelSourceFor(OPT_REPO), {
+        modelsDir: join(work, 'models-4'),
+        localDir: join(FIXTURE_DIR, 'opt'),
+        onProgress: (p) => {
+          if (p.phase === 'convert') ticksAtProgress.push(ticks);
+        },
+      });
+      ticksAtProgress.push(ticks);
+      expect(readManifest(result.modelDir!).architecture).toBe('Blip2ForConditionalGeneration');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticksAtProgress.length).toBeGreaterThan(2);
+    expect(ticksAtProgress.at(-1)!).toBeGreaterThan(ticksAtProgress[0]!);
+  });
+});
