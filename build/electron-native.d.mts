@@ -16,4 +16,8 @@ export function buildElectronSqlite(options: {
   electronVersion: string;
   run?: Runner;
 }): Outcome;
+/** The environment for the build tools, without npm settings that override the target. */
+export function buildEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+/** True when the addon registers itself with the given Node ABI (process.versions.modules). */
+export function isBuiltForNode(addonPath: string, nodeAbi: string): boolean;
 export function installedElectronVersion(appRoot: string): string;

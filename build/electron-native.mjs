@@ -71,9 +71,30 @@ function nodeGypScript(appRoot) {
  * @typedef {{ binding: string, built: boolean }} Outcome
  */
 
+/**
+ * npm exports its config to scripts as npm_config_*; a `nodedir` there (Debian's npm sets
+ * /usr) makes node-gyp build against the running Node's headers whatever --target says.
+ * @param {NodeJS.ProcessEnv} env
+ */
+export function buildEnvironment(env) {
+  const overriding = /^npm_config_(nodedir|target|runtime|disturl|dist_url)$/i;
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !overriding.test(name)));
+}
+
 /** @type {Runner} */
 const runInherited = (command, args, cwd) =>
-  spawnSync(command, args, { cwd, stdio: 'inherit' }).status === 0;
+  spawnSync(command, args, { cwd, stdio: 'inherit', env: buildEnvironment(process.env) }).status ===
+  0;
+
+/**
+ * An addon registers itself as `node_register_module_v<ABI>`. Electron's ABI numbers are its
+ * own, never Node's, so an addon carrying the running Node's ABI was built for the wrong runtime.
+ * @param {string} addonPath
+ * @param {string} nodeAbi  process.versions.modules of the Node running this script
+ */
+export function isBuiltForNode(addonPath, nodeAbi) {
+  return readFileSync(addonPath).includes(`node_register_module_v${nodeAbi}\0`);
+}
 
 /**
  * Builds (once) better-sqlite3 for Electron `electronVersion`.
@@ -115,6 +136,12 @@ export function buildElectronSqlite({ appRoot, electronVersion, run = runInherit
   for (const attempt of attempts) {
     if (!attempt.script || !existsSync(attempt.script)) continue;
     if (run(process.execPath, [attempt.script, ...attempt.args], copy) && existsSync(built)) {
+      if (isBuiltForNode(built, process.versions.modules)) {
+        throw new Error(
+          `${attempt.what} built better-sqlite3 for Node ${process.version}, not Electron ` +
+            `${electronVersion}; check npm's nodedir/target settings (npm config list)`,
+        );
+      }
       mkdirSync(dirname(binding), { recursive: true });
       copyFileSync(built, binding);
       return { binding, built: true };

@@ -83,7 +83,18 @@ const updateTaskbar = createTaskbarProgressUpdater(() => ({
   dock: app.dock,
 }));
 
+/** A restarted core has forgotten the files opened so far; their `opened/<n>` links must keep working. */
+function reopenFilesAfterRestart(event: AppEvent): void {
+  if (event.type !== 'service-state' || event.state !== 'running') return;
+  if (openFiles.openedFiles.size === 0) return;
+  // Same paths in the same order give the same numbers; the renderer already showed them.
+  void core.openFiles([...openFiles.openedFiles], { announce: false }).catch((error: unknown) => {
+    console.error('sightline: could not restore the opened files:', error);
+  });
+}
+
 function onAppEvent(event: AppEvent): void {
+  reopenFilesAfterRestart(event);
   photoServing.onEvent(event);
   updateTaskbar(event);
   sendToWindow(event);

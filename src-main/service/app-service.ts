@@ -57,7 +57,7 @@ import { ModelHost } from './model-host.ts';
 import { OpenedFiles } from './opened-files.ts';
 import { conversationPrompt } from './qa-prompt.ts';
 import { SearchHost } from './search-host.ts';
-import type { ServiceHostApi } from './service-host-api.ts';
+import type { OpenFilesOptions, ServiceHostApi } from './service-host-api.ts';
 
 export interface AppServiceOptions {
   /** The library database (created when missing). */
@@ -145,10 +145,12 @@ export class AppService implements ServiceHostApi {
    * Host-only (never reachable from the renderer): the shell reports image files the user opened
    * with Sightline. They become displayable and are announced with a `files-opened` event.
    */
-  openFiles(paths: readonly string[]): Promise<OpenedFile[]> {
+  openFiles(paths: readonly string[], options: OpenFilesOptions = {}): Promise<OpenedFile[]> {
     return attempt(() => {
       const files = this.opened.add(paths, this.urlPrefix);
-      if (files.length > 0) this.events.emit({ type: 'files-opened', files });
+      if (files.length > 0 && options.announce !== false) {
+        this.events.emit({ type: 'files-opened', files });
+      }
       return files;
     });
   }

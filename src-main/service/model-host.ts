@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_CATALOG, findCatalogEntry, type CatalogEntry } from '../../native-models/catalog.ts';
 import { Blip2Captioner } from '../engine/blip2/captioner.ts';
-import { readManifest } from '../engine/blip2/converted-model.ts';
+import { readManifest, type ConvertedModel } from '../engine/blip2/converted-model.ts';
 import { Blip2Retrieval } from '../engine/blip2/retrieval.ts';
 import type { RuntimeOptions } from '../engine/runtime/providers.ts';
 import { directoryBytes } from '../library/hub/disk.ts';
@@ -46,6 +46,8 @@ export class ModelHost {
     { state: 'running' | 'failed'; error: string | null }
   >();
   private setupQueue: Promise<void> = Promise.resolve();
+  /** Loaded models, for reporting which execution provider their graphs run on. */
+  private readonly loadedModels: Partial<Record<Role, ConvertedModel>> = {};
   /** Aborts downloads still running when the app closes (a later setup resumes them). */
   private readonly setupAbort = new AbortController();
 
@@ -78,20 +80,32 @@ export class ModelHost {
   captioner(): Promise<Blip2Captioner> {
     this.captionerLoad ??= this.load(() =>
       Blip2Captioner.load(this.requireDir('caption'), this.options.runtime),
-    ).catch((error: unknown) => {
-      this.captionerLoad = null; // a later call retries (e.g. after setupModels)
-      throw error;
-    });
+    ).then(
+      (captioner) => {
+        this.loadedModels.caption = captioner.model;
+        return captioner;
+      },
+      (error: unknown) => {
+        this.captionerLoad = null; // a later call retries (e.g. after setupModels)
+        throw error;
+      },
+    );
     return this.captionerLoad;
   }
 
   retrieval(): Promise<Blip2Retrieval> {
     this.retrievalLoad ??= this.load(() =>
       Blip2Retrieval.load(this.requireDir('search'), this.options.runtime),
-    ).catch((error: unknown) => {
-      this.retrievalLoad = null;
-      throw error;
-    });
+    ).then(
+      (retrieval) => {
+        this.loadedModels.search = retrieval.model;
+        return retrieval;
+      },
+      (error: unknown) => {
+        this.retrievalLoad = null;
+        throw error;
+      },
+    );
     return this.retrievalLoad;
   }
 
@@ -121,7 +135,23 @@ export class ModelHost {
 
   private roleStatus(role: Role, load: Promise<unknown> | null): ModelStatus['caption'] {
     const dir = this.dir(role);
-    return { dir, ready: readManifestIn(dir) !== null, loaded: load !== null };
+    const ready = readManifestIn(dir) !== null;
+    const reports = this.loadedModels[role]?.providers ?? [];
+    const fallbacks = reports.flatMap((report) => report.fallbacks);
+    return {
+      dir,
+      ready,
+      loaded: load !== null,
+      preferredProviders: [...this.options.runtime.providers],
+      providers: [...new Set(reports.map((report) => report.provider))],
+      providerNote:
+        fallbacks.length === 0
+          ? null
+          : [
+              ...new Map(fallbacks.map((f) => [f.provider, `${f.provider}: ${f.error}`])).values(),
+            ].join('; '),
+      weightBytes: ready ? directoryBytes(dir) : 0,
+    };
   }
 
   private entry(name: string, catalog: CatalogEntry | null): ModelEntry {
@@ -228,6 +258,8 @@ export class ModelHost {
     const loads = [this.captionerLoad, this.retrievalLoad];
     this.captionerLoad = null;
     this.retrievalLoad = null;
+    delete this.loadedModels.caption;
+    delete this.loadedModels.search;
     this.setupAbort.abort();
     await this.setupQueue;
     await Promise.all(

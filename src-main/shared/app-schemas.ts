@@ -52,6 +52,14 @@ export const roleModelSchema = z.object({
   ready: z.boolean(),
   /** The model is loaded in memory. */
   loaded: z.boolean(),
+  /** Order the runtime tries execution providers in (e.g. cuda, cpu). */
+  preferredProviders: z.array(z.string()),
+  /** Providers the graphs opened so far run on (empty until the model is first used). */
+  providers: z.array(z.string()),
+  /** Why a preferred provider is not in use (e.g. CUDA missing), or null. */
+  providerNote: z.string().nullable(),
+  /** Size of the converted weights: about the memory the model needs to run (0 if not ready). */
+  weightBytes: count,
 });
 
 export const modelStatusSchema = z.object({

@@ -23,7 +23,10 @@ const HOST_METHODS = {
     response: z.object({ path: z.string(), contentType: z.string() }).nullable(),
   },
   openFiles: {
-    args: z.tuple([z.array(z.string().min(1).max(4096))]),
+    args: z.union([
+      z.tuple([z.array(z.string().min(1).max(4096))]),
+      z.tuple([z.array(z.string().min(1).max(4096)), z.object({ announce: z.boolean() })]),
+    ]),
     response: z.array(openedFileSchema),
   },
   servingFolders: {

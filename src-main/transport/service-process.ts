@@ -2,6 +2,8 @@
 // inference, decoding and database writes never block the shell's event loop. Reads its options
 // from SIGHTLINE_SERVICE_OPTIONS, serves AppService over the parent port, and closes the service
 // gracefully on `{ kind: 'shutdown' }` (or when a Node parent disconnects).
+// First import on purpose: the priority must be lowered before any thread is started.
+import './background-priority.ts';
 import { defaultDatabasePath } from '../library/paths.ts';
 import { AppService } from '../service/app-service.ts';
 import { parentPort, type MessagePortLike } from './message-port.ts';

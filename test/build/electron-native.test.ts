@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildElectronSqlite,
+  buildEnvironment,
   electronBindingPath,
+  isBuiltForNode,
   nodeGypArgs,
   prebuildInstallArgs,
   type Runner,
@@ -91,6 +93,50 @@ describe('electron-native: building better-sqlite3 for Electron', () => {
     const outcome = buildElectronSqlite({ appRoot, electronVersion: VERSION, run });
     expect(readFileSync(outcome.binding, 'utf8')).toBe('electron abi (node-gyp)');
     expect(calls.map((c) => c.args)).toEqual([prebuildInstallArgs(VERSION), nodeGypArgs(VERSION)]);
+  });
+
+  it("keeps npm's nodedir/target settings away from the build tools", () => {
+    // Under `npm start`, Debian's npm exports npm_config_nodedir=/usr, and node-gyp then builds
+    // against the running Node's headers whatever --target says.
+    const env = buildEnvironment({
+      PATH: '/usr/bin',
+      npm_config_nodedir: '/usr',
+      NPM_CONFIG_TARGET: '20.0.0',
+      npm_config_runtime: 'node',
+      npm_config_disturl: 'https://nodejs.org/dist',
+      npm_config_cache: '/root/.npm',
+    });
+    expect(env).toEqual({ PATH: '/usr/bin', npm_config_cache: '/root/.npm' });
+  });
+
+  it('recognises an addon built for this Node (the installed better-sqlite3 is one)', () => {
+    const nodeAddon = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      'node_modules',
+      'better-sqlite3',
+      'build',
+      'Release',
+      'better_sqlite3.node',
+    );
+    expect(isBuiltForNode(nodeAddon, process.versions.modules)).toBe(true);
+    expect(isBuiltForNode(nodeAddon, String(Number(process.versions.modules) + 1))).toBe(false);
+  });
+
+  it('refuses an addon that a tool built for Node instead of Electron', () => {
+    const run: Runner = (_command, _args, cwd) => {
+      mkdirSync(join(cwd, 'build', 'Release'), { recursive: true });
+      writeFileSync(
+        join(cwd, 'build', 'Release', 'better_sqlite3.node'),
+        `\0node_register_module_v${process.versions.modules}\0`,
+      );
+      return true;
+    };
+    expect(() => buildElectronSqlite({ appRoot, electronVersion: VERSION, run })).toThrow(
+      /built better-sqlite3 for Node .*, not Electron 45\.5\.0/,
+    );
+    expect(existsSync(electronBindingPath(appRoot, VERSION))).toBe(false);
   });
 
   it('fails with a message that names the tools, the hosts and the expected file', () => {

@@ -44,6 +44,11 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
     const models = await kit.service.getModelStatus();
     expect(APP_METHODS.getModelStatus.response.parse(models)).toEqual(models);
     expect(models.caption).toMatchObject({ dir: kit.models.opt, ready: true, loaded: true });
+    // Indexing used both models: their graphs ran on the CPU, nothing fell back.
+    for (const role of [models.caption, models.search]) {
+      expect(role).toMatchObject({ providers: ['cpu'], providerNote: null });
+      expect(role.weightBytes).toBeGreaterThan(0);
+    }
     expect(models.search).toMatchObject({ dir: kit.models.itm, ready: true });
     // The private models folder is empty: every catalog model is missing.
     expect(models.models.length).toBeGreaterThan(0);
@@ -137,6 +142,14 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
       contentType: 'image/png',
     });
     expect(await kit.service.photoFile('opened', 2)).toBeNull();
+
+    // After a core restart the shell re-registers what was opened, without showing it again.
+    const seen = events.length;
+    const other = join(kit.photos, '..', 'outside-the-library.png'); // removed with the kit
+    cpSync(outside, other);
+    const quiet = await kit.service.openFiles([other], { announce: false });
+    expect(quiet).toEqual([{ path: other, url: 'sightline-photo://opened/2' }]);
+    expect(events.slice(seen).filter((e) => e.type === 'files-opened')).toEqual([]);
   });
 
   it('show in folder names the photo file (revealing it is up to the shell)', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+import { constants, getPriority, tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../../src-main/shared/app-events.ts';
 import { forkServiceProcess, type ServiceChild } from '../../e2e/service-child.ts';
@@ -58,6 +59,20 @@ describe('the core in its own process (Node fork of service-process.ts)', () => 
     expect(tokens.length).toBeGreaterThan(0);
     expect(tokens.join('').trim()).toBe(result.caption);
   }, 60_000);
+
+  it('runs below normal priority, every thread of it (workers and ORT threads included)', () => {
+    const pid = service!.process.pid!;
+    const below = constants.priority.PRIORITY_BELOW_NORMAL;
+    expect(getPriority(pid)).toBe(below);
+    if (process.platform !== 'linux') return;
+    // Linux keeps the nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat.
+    const niceOfThreads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    expect(niceOfThreads.length).toBeGreaterThan(4); // libuv pool, V8 and ORT threads exist by now
+    expect(niceOfThreads.every((nice) => nice === below)).toBe(true);
+  });
 
   it('rejects calls in flight when the process dies', async () => {
     const child = service!;

@@ -32,7 +32,15 @@ function status(
   searchReady: boolean,
   models: ModelEntry[] = [],
 ): ModelStatus {
-  const role = (ready: boolean) => ({ dir: '/models/x', ready, loaded: false });
+  const role = (ready: boolean) => ({
+    dir: '/models/x',
+    ready,
+    loaded: false,
+    preferredProviders: ['cpu'],
+    providers: [],
+    providerNote: null,
+    weightBytes: 0,
+  });
   return { models, caption: role(captionReady), search: role(searchReady) };
 }
 
