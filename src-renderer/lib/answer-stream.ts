@@ -1,6 +1,8 @@
 // Follows one streamed answer (ask or describe) by its requestId. Subscribe BEFORE starting the
 // request: tokens may arrive before the call's reply does.
 import type { Unsubscribe } from '../../src-main/shared/contract.ts';
+import { errorMessage } from './format.ts';
+import { newRequestId } from './request-id.ts';
 
 export interface AnswerHandlers {
   ontoken: (text: string) => void;
@@ -21,4 +23,30 @@ export function followAnswer(requestId: string, handlers: AnswerHandlers): Unsub
     }
   });
   return unsubscribe;
+}
+
+/**
+ * "Describe image" for any file: follows the streamed caption, then settles with the call's own
+ * reply (which also covers a failure before any event). Returns what stops following it.
+ */
+export function streamDescription(
+  path: string,
+  requestPrefix: string,
+  handlers: AnswerHandlers,
+): Unsubscribe {
+  const requestId = newRequestId(requestPrefix);
+  let stopped = false;
+  const unsubscribe = followAnswer(requestId, handlers);
+  window.sightline
+    .describeImage({ path, requestId })
+    .then((result) => {
+      if (!stopped) handlers.ondone(result.caption);
+    })
+    .catch((cause: unknown) => {
+      if (!stopped) handlers.onerror(errorMessage(cause));
+    });
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }
