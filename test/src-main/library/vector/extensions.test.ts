@@ -18,7 +18,7 @@ describe('asarUnpackedPath', () => {
 
   it('leaves paths outside an archive alone', () => {
     for (const path of [
-      '/work/node_modules/sqlite-vss-linux-x64/lib/vss0.so',
+      '/home/me/sightline/node_modules/sqlite-vss-linux-x64/lib/vss0.so',
       '/opt/resources/app.asar.unpacked/node_modules/x/vec0.so',
       '/home/me/myapp.asar/vec0.so',
     ]) {
