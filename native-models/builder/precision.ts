@@ -1,0 +1,54 @@
+/**
+ * Precision presets of `sightline models convert --precision`: one word for the user, a format
+ * per module for the builder. Weight-only quantization keeps activations in float (fp32 on CPU,
+ * fp16 on GPU); the Q-Former is small and stays in float everywhere.
+ */
+export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** How one graph stores its matrices (Linear/MatMul weights) and its embedding tables. */
+export type LinearFormat = 'fp32' | 'fp16' | 'int8' | 'int4';
+export type TableFormat = 'fp32' | 'fp16' | 'int8';
+
+export interface GraphFormat {
+  /** Weight format of every Linear in the graph (MatMulNBits for int8/int4). */
+  linear: LinearFormat;
+  /** Token embedding tables and the tied lm_head. */
+  table: TableFormat;
+  /** Activations and the KV cache: fp16 only in fp16 graphs (GPU providers). */
+  activations: 'fp32' | 'fp16';
+}
+
+export interface ModuleFormats {
+  vision: GraphFormat;
+  qformer: GraphFormat;
+  language: GraphFormat;
+}
+
+const FP32: GraphFormat = { linear: 'fp32', table: 'fp32', activations: 'fp32' };
+const FP16: GraphFormat = { linear: 'fp16', table: 'fp16', activations: 'fp16' };
+
+export function moduleFormats(precision: Precision): ModuleFormats {
+  switch (precision) {
+    case 'fp32':
+      return { vision: FP32, qformer: FP32, language: FP32 };
+    case 'fp16':
+      return { vision: FP16, qformer: FP16, language: FP16 };
+    case 'int8':
+      return {
+        vision: { linear: 'int8', table: 'fp32', activations: 'fp32' },
+        qformer: FP32,
+        language: { linear: 'int8', table: 'int8', activations: 'fp32' },
+      };
+    case 'int4':
+      return {
+        vision: { linear: 'int8', table: 'fp32', activations: 'fp32' },
+        qformer: FP32,
+        language: { linear: 'int4', table: 'int8', activations: 'fp32' },
+      };
+  }
+}
+
+export function isPrecision(value: string): value is Precision {
+  return (PRECISIONS as readonly string[]).includes(value);
+}
