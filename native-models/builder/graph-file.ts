@@ -3,6 +3,7 @@ import type { HfCheckpoint } from '../checkpoint/hf-checkpoint.ts';
 import { GraphBuilder, type ValueSpec } from '../onnx/graph-builder.ts';
 import { ElemType } from '../onnx/proto.ts';
 import type { ManifestGraph, ManifestValueSpec } from '../manifest.ts';
+import type { GraphFormat } from './precision.ts';
 
 const DTYPE_NAMES: Record<number, ManifestValueSpec['dtype']> = {
   [ElemType.FLOAT]: 'float32',
@@ -20,10 +21,11 @@ export function writeGraph(
   ckpt: HfCheckpoint,
   build: (g: GraphBuilder) => void,
   docString: string,
+  format?: GraphFormat,
 ): ManifestGraph {
   const file = `${name}.onnx`;
   const dataFile = `${file}.data`;
-  const g = new GraphBuilder(name, join(outDir, dataFile));
+  const g = new GraphBuilder(name, join(outDir, dataFile), format);
   try {
     build(g);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { ExternalDataWriter } from './external-data.ts';
+import type { GraphFormat } from '../builder/precision.ts';
 import { ElemType, onnx, type OnnxProto } from './proto.ts';
 
 export type Dim = number | string;
@@ -21,6 +22,8 @@ export interface ValueSpec {
 }
 
 export const OPSET = 17;
+
+const FP32_FORMAT: GraphFormat = { linear: 'fp32', table: 'fp32', activations: 'fp32' };
 const IR_VERSION = 8;
 
 /**
@@ -40,6 +43,8 @@ export class GraphBuilder {
   constructor(
     readonly graphName: string,
     dataPath: string,
+    /** How this graph stores its matrices and tables; the `make*` pieces read it. */
+    readonly format: GraphFormat = FP32_FORMAT,
   ) {
     this.data = new ExternalDataWriter(dataPath);
   }
