@@ -46,6 +46,35 @@ async function collectEvents(app: E2eApp): Promise<{ untilDone: () => Promise<Ap
   };
 }
 
+/**
+ * Holds the page's next `listPhotos` call until released: `started` resolves once the page has
+ * sent it, so a test can act while a library reload is in flight without guessing at timings.
+ */
+async function holdNextListPhotos(
+  page: Page,
+): Promise<{ started: Promise<void>; release: () => Promise<void> }> {
+  const pattern = '**/api/listPhotos';
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  let letGo!: () => void;
+  const released = new Promise<void>((resolve) => (letGo = resolve));
+  const held: Promise<void>[] = [];
+  await page.route(pattern, (route) => {
+    markStarted();
+    const passed = released.then(() => route.continue());
+    held.push(passed);
+    return passed;
+  });
+  return {
+    started,
+    release: async () => {
+      letGo();
+      await Promise.all(held);
+      await page.unroute(pattern);
+    },
+  };
+}
+
 describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
   let app: E2eApp;
   let closeApp: (() => Promise<void>) | undefined;
@@ -260,12 +289,28 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
       .toBe(shown.originalUrl);
     await page.keyboard.press('Escape');
     await page.locator(byTestId('photo-view')).waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
+      'photo-grid',
+    );
+
+    // An edit elsewhere makes the grid refetch its pages. Held mid-flight, that reload must not
+    // blank the grid under the keyboard focus (it did: the menu key then found no photo).
+    const reload = await holdNextListPhotos(page);
+    await app.api.addTag({ photoId: Number(second), tag: 'keyboard-flow' });
+    await reload.started;
 
     // Focus went back to the grid: the context-menu key works on the same photo.
     await page.keyboard.press('ContextMenu');
     await page.locator(byTestId('context-menu')).waitFor();
     await page.keyboard.press('Escape');
     await page.locator(byTestId('context-menu')).waitFor({ state: 'detached' });
+    // Closing the menu gives the focus back to the grid, on the same photo.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
+      'photo-grid',
+    );
+    expect(await focusedId()).toBe(second);
+    await reload.release();
+    await app.api.removeTag({ photoId: Number(second), tag: 'keyboard-flow' });
     expect(app.pageErrors).toEqual([]);
   });
 
