@@ -6,8 +6,14 @@
 export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
-/** How one graph stores its matrices (Linear/MatMul weights) and its embedding tables. */
-export type LinearFormat = 'fp32' | 'fp16' | 'int8' | 'int4';
+/**
+ * How one graph stores its matrices (Linear/MatMul weights) and its embedding tables.
+ * `int8`/`int4`: weight-only blocks (`MatMulNBits`), for memory-bound graphs (the decoder).
+ * `dynamic-int8`: int8 weights per output channel, activations quantized per call and an int8
+ * GEMM (`DynamicQuantizeMatMul`), for compute-bound graphs (the ViT) — measured ~1.8× faster
+ * than MatMulNBits bits=8 on a [257,1408]×[1408,6144] matmul (see quantize/linear.ts).
+ */
+export type LinearFormat = 'fp32' | 'fp16' | 'int8' | 'int4' | 'dynamic-int8';
 export type TableFormat = 'fp32' | 'fp16' | 'int8';
 
 export interface GraphFormat {
@@ -36,13 +42,13 @@ export function moduleFormats(precision: Precision): ModuleFormats {
       return { vision: FP16, qformer: FP16, language: FP16 };
     case 'int8':
       return {
-        vision: { linear: 'int8', table: 'fp32', activations: 'fp32' },
+        vision: { linear: 'dynamic-int8', table: 'fp32', activations: 'fp32' },
         qformer: FP32,
         language: { linear: 'int8', table: 'int8', activations: 'fp32' },
       };
     case 'int4':
       return {
-        vision: { linear: 'int8', table: 'fp32', activations: 'fp32' },
+        vision: { linear: 'dynamic-int8', table: 'fp32', activations: 'fp32' },
         qformer: FP32,
         language: { linear: 'int4', table: 'int8', activations: 'fp32' },
       };
