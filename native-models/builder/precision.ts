@@ -58,3 +58,30 @@ export function moduleFormats(precision: Precision): ModuleFormats {
 export function isPrecision(value: string): value is Precision {
   return (PRECISIONS as readonly string[]).includes(value);
 }
+
+/** `--precision auto`: chosen from the execution provider that will run the model. */
+export type PrecisionChoice = Precision | 'auto';
+
+export function isPrecisionChoice(value: string): value is PrecisionChoice {
+  return value === 'auto' || isPrecision(value);
+}
+
+/**
+ * The default for a provider: on CPU weights dominate (memory-bound decoding), so int4 language
+ * model + int8 ViT; GPU providers (cuda, dml, coreml, webgpu) run fp16 natively.
+ */
+export function defaultPrecisionFor(provider: string): Precision {
+  return provider === 'cpu' ? 'int4' : 'fp16';
+}
+
+/**
+ * Stored bytes per parameter of a Linear weight in each format: weight-only blocks of 32 carry a
+ * float32 scale and a zero point (4 bits or 8) per block; dynamic int8 one scale per row.
+ */
+export const BYTES_PER_WEIGHT: Record<LinearFormat, number> = {
+  fp32: 4,
+  fp16: 2,
+  int8: 1 + 5 / 32,
+  int4: 0.5 + 4.5 / 32,
+  'dynamic-int8': 1,
+};
