@@ -172,7 +172,8 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
 
 /**
  * Parameters of the ViT-g (39 layers of 1408, ~0.99 B) and the Q-Former (~0.11 B) in every BLIP-2
- * checkpoint here; the rest of `approx.parameters` is the language model (none for ITM).
+ * checkpoint here; the rest of `approx.parameters` is the language model (the ITM checkpoint has
+ * none: its rest is the Q-Former's text path).
  */
 const VISION_PARAMETERS = 0.99e9;
 const QFORMER_PARAMETERS = 0.11e9;
@@ -186,7 +187,10 @@ export function approxAtPrecision(
   precision: Precision,
 ): { convertedBytes: number; memoryBytes: number } {
   const formats = moduleFormats(precision);
-  const language = Math.max(0, entry.approx.parameters - VISION_PARAMETERS - QFORMER_PARAMETERS);
+  const hasLanguageModel = entry.architecture === 'Blip2ForConditionalGeneration';
+  const language = hasLanguageModel
+    ? entry.approx.parameters - VISION_PARAMETERS - QFORMER_PARAMETERS
+    : 0;
   const qformer = entry.approx.parameters - VISION_PARAMETERS - language;
   const bytes =
     VISION_PARAMETERS * BYTES_PER_WEIGHT[formats.vision.linear] +

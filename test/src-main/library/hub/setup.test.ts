@@ -66,6 +66,18 @@ describe('setupModel: pull then convert', () => {
     expect(hub.requests).toHaveLength(0);
   });
 
+  it('converts at the provider default (int4 on CPU), and again when asked for another precision', async () => {
+    const options = { modelsDir: join(work, 'models'), endpoint: hub.endpoint, hfCacheDir: null };
+    const onCpu = await setupModel(modelSourceFor(OPT_REPO), { ...options, providers: ['cpu'] });
+    expect(onCpu.precision).toBe('int4');
+    const fp32 = await setupModel(modelSourceFor(OPT_REPO), { ...options, precision: 'fp32' });
+    expect(fp32.alreadyConverted).toBe(false);
+    expect(readManifest(fp32.modelDir!).precision).toBe('fp32');
+    expect(fp32.summary).toContain('converted (fp32)');
+    const again = await setupModel(modelSourceFor(OPT_REPO), { ...options, precision: 'fp32' });
+    expect(again.alreadyConverted).toBe(true);
+  });
+
   it('downloads only with convert: false, and converts a local folder offline', async () => {
     const modelsDir = join(work, 'models-2');
     const downloaded = await setupModel(modelSourceFor(ITM_REPO), {
