@@ -184,14 +184,15 @@ async function measure(reference: Loaded, m: Loaded): Promise<Fidelity> {
  * Bounds per precision, each under the value measured here with margin for other CPUs' kernels
  * (measured on Zen4, onnxruntime 1.30). The tiny checkpoint's layers are 32 wide: one quantization
  * block spans a whole weight row, nothing averages the rounding noise out, and its fp32 logits
- * have top-1/top-2 gaps of 0.05–3.6 on a range of ~20 — so int4 flips a third of its argmaxes
- * (measured 15/23; trying a per-block clipping search instead of min/max did not help: 0.63).
+ * have top-1/top-2 gaps of 0.15–3.9 (median 0.8) on a range of 12–26 — int4 flips a third of them
+ * (measured 30/46 steps; a per-block clipping search instead of min/max did not help: 29/46,
+ * nor did an 8-bit lm_head: 27/46).
  * These bounds catch a broken format (a wrong layout or scale gives chance-level agreement,
  * ~1/400, and cosines near 0), not the quality of a trained model: real-models.test.ts does that.
  */
 const BOUNDS: Record<Exclude<Precision, 'fp32'>, Fidelity> = {
   // fp16 rounds every weight and activation to an 11-bit mantissa (relative 4.9e-4). Measured:
-  // cosines ≥ 0.999998, ITM 0.0008, top-1 23/23.
+  // cosines ≥ 0.999998, ITM 0.0008, top-1 46/46.
   fp16: {
     imageEmbedsCosine: 0.9999,
     imageFeatsCosine: 0.9999,
@@ -201,7 +202,7 @@ const BOUNDS: Record<Exclude<Precision, 'fp32'>, Fidelity> = {
   },
   // int8: ViT in dynamic int8 (per-tensor uint8 activations, ~1 % error per matmul measured in
   // linear.test.ts, compounding over the layers), Q-Former fp32, OPT 8-bit blocks. Measured:
-  // image cosines ≥ 0.99981, text 1 (fp32 Q-Former), ITM 0.0024, top-1 22/23.
+  // image cosines ≥ 0.99981, text 1 (fp32 Q-Former), ITM 0.0024, top-1 44/46.
   int8: {
     imageEmbedsCosine: 0.995,
     imageFeatsCosine: 0.99,
@@ -210,13 +211,14 @@ const BOUNDS: Record<Exclude<Precision, 'fp32'>, Fidelity> = {
     topOne: 0.9,
   },
   // int4: the same ViT and Q-Former as int8; OPT 4-bit blocks (~9 % rounding noise per weight).
-  // Measured: as int8 for images, top-1 15/23.
+  // Measured: as int8 for images, top-1 30/46 (27/46 with the 8-bit tied lm_head the merged OPT
+  // graph uses); 0.45 leaves room for other CPUs' kernels and still sits far above chance.
   int4: {
     imageEmbedsCosine: 0.995,
     imageFeatsCosine: 0.99,
     textFeatCosine: 0.999999,
     itmMaxDifference: 0.02,
-    topOne: 0.55,
+    topOne: 0.45,
   },
 };
 
