@@ -13,6 +13,7 @@ import { convertCheckpointInWorker } from './convert-in-worker.ts';
 import { directoryBytes, formatBytes, freeDiskBytes } from './disk.ts';
 import { HubError } from './errors.ts';
 import { importLocalCheckpoint } from './local-import.ts';
+import { shareVisionWeights } from './shared-vision.ts';
 import type { PullProgress } from './progress.ts';
 import { pullModel, type PullOptions, type PullResult } from './pull.ts';
 
@@ -123,6 +124,7 @@ export async function setupModel(
     }
     const manifest = readManifestIn(modelDir);
     if (!manifest) throw new Error(`${modelDir}: the conversion left no valid manifest`);
+    shareVisionWeights(modelsDir, modelDir, readManifestIn);
     role = ROLE_OF[manifest.architecture];
   }
 
