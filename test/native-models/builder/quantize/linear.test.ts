@@ -104,7 +104,7 @@ describe('makeLinear in each weight format (onnxruntime CPU vs the dequantized w
     const q = quantizeBlockwise(weight, N, K, bits, blockSize, QUANT_SCHEME);
     const { y } = await runLinear('int4', 'fp16');
     // fp16 activations, scales and output on top of the int8 activation blocks: measured 0.6 %
-    // on onnxruntime CPU (its fp16 MatMulNBits kernel), bound 3 %.
+    // on onnxruntime CPU, bound 3 %.
     expect(maxRelativeError(y, reference(dequantizeBlockwise(q)))).toBeLessThan(0.03);
   });
 
