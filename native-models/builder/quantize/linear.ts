@@ -9,19 +9,19 @@ import { addQuantizedInitializers, makeMatMulNBits } from './matmul-nbits.ts';
 /**
  * Settings of the weight-only formats, chosen by a microbenchmark on this project's 2-core Zen4
  * (AVX-512 VNNI) with onnxruntime-node 1.30, 2 threads, Gaussian weights (σ 0.02), median ms and
- * relative L2 error against the fp32 product:
+ * relative L2 error against the fp32 product (indicative: the machine was shared while measuring):
  *
  *   [1,2560]×[2560,10240] (an OPT-2.7B fc1 at decode)   fp32 MatMul 2.54 ms
  *     int4 bs32  asym acc4 0.29 ms  8.2e-2 | bs128 asym acc4 0.19 ms 1.02e-1 | bs32 sym 9.8e-2
- *     int8 bs32  asym acc4 0.32 ms  7.2e-3 | acc0 80.8 ms (no int8 float kernel: never use it)
+ *     int8 bs32  asym acc4 0.32 ms  7.2e-3 | acc0 80.8 ms (unusable)
  *     DynamicQuantizeMatMul 0.56 ms 1.2e-2
  *   [257,1408]×[1408,6144] (a ViT-g fc1 at B=1)          fp32 MatMul 21.7 ms
  *     int8 bs128 asym acc4 12.2 ms 8.8e-3 | bs32 15.9 ms | DynamicQuantizeMatMul 6.8 ms 1.4e-2
  *
  * Asymmetric beats symmetric at equal speed (the zero point uses the range a skewed block has),
  * block 32 costs int4 ~0.1 ms per matmul over block 128 for 20 % less error: decode quality is
- * what users see, so 32 (onnxruntime-genai's CPU default too). accuracy_level 4 (int8 compute on
- * VNNI) is 4× faster than float compute for int4 and the only usable one for 8 bits.
+ * what users see, so 32. accuracy_level 4 (int8 compute on VNNI) is 4× faster than float compute
+ * for int4 at one row (1.3× at 257 rows: 18.7 vs 24.2 ms) and the only usable one for 8 bits.
  */
 export const WEIGHT_ONLY_SETTINGS: Record<'int4' | 'int8', { bits: QuantBits; blockSize: number }> =
   {
