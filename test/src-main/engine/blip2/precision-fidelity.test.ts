@@ -5,6 +5,7 @@ import { Blip2Retrieval } from '../../../../src-main/engine/blip2/retrieval.ts';
 import { encodeImages, loadPixelBatch } from '../../../../src-main/engine/blip2/vision-encoder.ts';
 import { sharesVisionTower } from '../../../../src-main/engine/blip2/converted-model.ts';
 import { floatTensor, type Tensor } from '../../../../src-main/engine/runtime/tensor.ts';
+import { minRowCosine, teacherForcedAgreement } from '../../../support/fidelity.ts';
 import {
   GOLDEN_IMAGE_NAMES,
   convertFixtures,
@@ -66,34 +67,6 @@ async function release(m: Loaded): Promise<void> {
   m.fixture.cleanup();
 }
 
-/** Smallest cosine over the leading-axis rows of two equally shaped tensors. */
-function minRowCosine(a: Float32Array, b: Float32Array, rows: number): number {
-  const size = a.length / rows;
-  let worst = 1;
-  for (let r = 0; r < rows; r++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let i = r * size; i < (r + 1) * size; i++) {
-      dot += a[i]! * b[i]!;
-      na += a[i]! ** 2;
-      nb += b[i]! ** 2;
-    }
-    worst = Math.min(worst, dot / Math.sqrt(na * nb));
-  }
-  return worst;
-}
-
-function argmaxRows(logits: Float32Array, rows: number): number[] {
-  const vocab = logits.length / rows;
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let v = 1; v < vocab; v++)
-      if (logits[r * vocab + v]! > logits[r * vocab + best]!) best = v;
-    return best;
-  });
-}
-
 function rowsOf(t: Tensor<'float32'>, indices: number[]): Tensor<'float32'> {
   const size = t.dims.slice(1).reduce((a, b) => a * b, 1);
   const out = new Float32Array(indices.length * size);
@@ -116,28 +89,15 @@ async function topOneAgreement(m: Loaded): Promise<{ agree: number; total: numbe
     const { languageInputs } = await m.captioner.projectImages(rowsOf(m.optEmbeds, imageRows));
     const inputs = m.captioner.buildInputs(prompts);
     const embeds = await m.captioner.buildInputsEmbeds(languageInputs, inputs);
-    const lm = m.captioner.languageModel;
-    const mask = inputs.attentionMask.map((r) => [...r]);
-    let out = await lm.prefill(embeds.data, embeds.dims as [number, number, number], mask);
-    const steps = c.new_tokens[0]!.length;
-    const finished = c.new_tokens.map(() => false);
-    for (let s = 0; s < steps; s++) {
-      const predicted = argmaxRows(out.logits, c.new_tokens.length);
-      c.new_tokens.forEach((row, r) => {
-        if (finished[r]) return;
-        total++;
-        if (predicted[r] === row[s]) agree++;
-        if (row[s] === c.eos_token_id) finished[r] = true;
-      });
-      if (s === steps - 1) break;
-      mask.forEach((r) => r.push(1));
-      out = await lm.step(
-        c.new_tokens.map((t) => t[s]!),
-        mask,
-        out.cache,
-      );
-    }
-    out.cache.dispose();
+    const counted = await teacherForcedAgreement(
+      m.captioner.languageModel,
+      embeds,
+      inputs.attentionMask,
+      c.new_tokens,
+      c.eos_token_id,
+    );
+    agree += counted.agree;
+    total += counted.total;
   }
   return { agree, total };
 }
