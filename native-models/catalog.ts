@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BYTES_PER_WEIGHT, moduleFormats, type Precision } from './builder/precision.ts';
+import { bytesPerWeight, moduleFormats, type Precision } from './builder/precision.ts';
 
 /**
  * The BLIP-2 checkpoints Sightline knows how to fetch from the Hugging Face Hub and convert.
@@ -193,9 +193,9 @@ export function approxAtPrecision(
     : 0;
   const qformer = entry.approx.parameters - VISION_PARAMETERS - language;
   const bytes =
-    VISION_PARAMETERS * BYTES_PER_WEIGHT[formats.vision.linear] +
-    qformer * BYTES_PER_WEIGHT[formats.qformer.linear] +
-    language * BYTES_PER_WEIGHT[formats.language.linear];
+    VISION_PARAMETERS * bytesPerWeight(formats.vision) +
+    qformer * bytesPerWeight(formats.qformer) +
+    language * bytesPerWeight(formats.language);
   const scale = bytes / (entry.approx.parameters * 4);
   return {
     convertedBytes: Math.round(entry.approx.convertedBytes * scale),

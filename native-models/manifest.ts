@@ -19,6 +19,7 @@ const graphFormat = z.object({
   linear: z.enum(['fp32', 'fp16', 'int8', 'int4', 'dynamic-int8']),
   table: z.enum(['fp32', 'fp16', 'int8']),
   activations: z.enum(['fp32', 'fp16']),
+  blockSize: z.number().int().positive().optional(),
 }) satisfies z.ZodType<GraphFormat>;
 
 const FP32_GRAPH: GraphFormat = { linear: 'fp32', table: 'fp32', activations: 'fp32' };

@@ -1,5 +1,5 @@
 import type { HfCheckpoint } from '../checkpoint/hf-checkpoint.ts';
-import { BYTES_PER_WEIGHT, moduleFormats, type GraphFormat, type Precision } from './precision.ts';
+import { bytesPerWeight, moduleFormats, type GraphFormat, type Precision } from './precision.ts';
 
 /**
  * Approximate bytes of a conversion at `precision`, from the checkpoint's tensor list: matrices
@@ -18,7 +18,7 @@ export function estimateConvertedBytes(ckpt: HfCheckpoint, precision: Precision)
       : name.startsWith('language_model.')
         ? formats.language
         : formats.qformer;
-    bytes += count * (shape.length === 2 ? BYTES_PER_WEIGHT[format.linear] : floatBytes(format));
+    bytes += count * (shape.length === 2 ? bytesPerWeight(format) : floatBytes(format));
   }
   return bytes;
 }

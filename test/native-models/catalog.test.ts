@@ -80,10 +80,10 @@ describe('model catalog', () => {
     const itm = findCatalogEntry('blip2-itm-vit-g')!;
     expect(approxAtPrecision(opt, 'fp32').convertedBytes).toBe(opt.approx.convertedBytes);
     expect(approxAtPrecision(opt, 'fp16').convertedBytes).toBe(opt.approx.convertedBytes / 2);
-    // int4: ViT in int8 (1 B/param), Q-Former fp32, OPT in 4-bit blocks (0.64 B/param):
-    // (0.99·1 + 0.11·4 + 2.77·0.640625) / (3.87·4) of the fp32 size.
+    // int4: ViT in 8-bit blocks of 128 (1 + 5/128 B/param), Q-Former fp32, OPT in 4-bit blocks
+    // of 32 (0.5 + 4.5/32 B/param): (0.99·1.0390625 + 0.11·4 + 2.77·0.640625) / (3.87·4).
     const int4 = approxAtPrecision(opt, 'int4').convertedBytes / opt.approx.convertedBytes;
-    expect(int4).toBeCloseTo((0.99 + 0.44 + 2.77 * 0.640625) / (3.87 * 4), 6);
+    expect(int4).toBeCloseTo((0.99 * 1.0390625 + 0.44 + 2.77 * 0.640625) / (3.87 * 4), 6);
     // The search model has no language model: int4 and int8 are the same size.
     expect(approxAtPrecision(itm, 'int4')).toEqual(approxAtPrecision(itm, 'int8'));
   });

@@ -210,9 +210,9 @@ export function convertBlip2Retrieval(
  */
 export function fingerprintVision(outDir: string, graph: ManifestGraph): string {
   const hash = createHash('sha256');
-  const { linear, table, activations } = graph.format;
+  const { linear, table, activations, blockSize } = graph.format;
   if (linear !== 'fp32' || table !== 'fp32' || activations !== 'fp32') {
-    hash.update(`sightline-vision-format:${linear}/${table}/${activations}\n`);
+    hash.update(`sightline-vision-format:${linear}/${table}/${activations}/${blockSize ?? ''}\n`);
   }
   const fd = openSync(join(outDir, graph.dataFile), 'r');
   try {

@@ -22,6 +22,13 @@ import { addQuantizedInitializers, makeMatMulNBits } from './matmul-nbits.ts';
  * block 32 costs int4 ~0.1 ms per matmul over block 128 for 20 % less error: decode quality is
  * what users see, so 32. accuracy_level 4 (int8 compute on VNNI) is 4× faster than float compute
  * for int4 at one row (1.3× at 257 rows: 18.7 vs 24.2 ms) and the only usable one for 8 bits.
+ * The ViT's 257-row matmuls prefer blocks of 128 (the vision preset sets `blockSize`).
+ *
+ * DynamicQuantizeMatMul is the fastest at 257 rows, but quantizes the activations per tensor: on
+ * [257,1408]×[1408,512] with one token scaled ×100 (the "massive activations" large ViTs have),
+ * the other tokens' error went from 1.4e-2 to 7.5e-1 relative L2, while MatMulNBits bits=8
+ * (per-block activation scales) stayed at 7.1e-3; four channels ×20: 1.1e-1 vs 1.1e-2. Hence the
+ * ViT's int8 is MatMulNBits (linear.test.ts keeps this measured).
  */
 export const WEIGHT_ONLY_SETTINGS: Record<'int4' | 'int8', { bits: QuantBits; blockSize: number }> =
   {
@@ -45,7 +52,8 @@ export function makeFormattedLinear(
   switch (format) {
     case 'int4':
     case 'int8': {
-      const { bits, blockSize } = WEIGHT_ONLY_SETTINGS[format];
+      const { bits } = WEIGHT_ONLY_SETTINGS[format];
+      const blockSize = g.format.blockSize ?? WEIGHT_ONLY_SETTINGS[format].blockSize;
       const q = quantizeBlockwise(weight.data, rows, cols, bits, blockSize, QUANT_SCHEME);
       const init = addQuantizedInitializers(g, weight.name, q);
       const bias = addBias();

@@ -82,7 +82,7 @@ describe('sightline command line (bin/sightline.js)', () => {
       graphs: Record<string, { format: { linear: string } }>;
     };
     expect(manifest.precision).toBe('int4');
-    expect(manifest.graphs.vision!.format.linear).toBe('dynamic-int8');
+    expect(manifest.graphs.vision!.format.linear).toBe('int8');
     const fp16 = await sightline(
       'models',
       'convert',

@@ -93,6 +93,35 @@ describe('makeLinear in each weight format (onnxruntime CPU vs the dequantized w
     expect(relativeL2(y, reference(weight))).toBeLessThan(0.03);
   });
 
+  it('one massive-activation token: MatMulNBits int8 keeps the other tokens, dynamic-int8 does not', async () => {
+    // Why the ViT's int8 is MatMulNBits: large ViTs have a few tokens with activations ~100×
+    // the rest. Per-tensor activation scales (DynamicQuantizeMatMul) then round the ordinary
+    // tokens to a handful of levels; per-block scales do not care. Measured: 7.4e-3 vs 0.56.
+    const rows = 17;
+    const massive = gaussian(rows * K, 1, 4);
+    for (let k = 0; k < K; k++) massive[k]! *= 100;
+    const ordinary = (y: Float32Array): Float32Array => y.subarray(N);
+    const results: Record<string, number> = {};
+    for (const linear of ['int8', 'dynamic-int8'] as const) {
+      const { outputs } = await runOneGraph(
+        { linear, table: 'fp32', activations: 'fp32' },
+        (g) => {
+          const input = g.input('x', ElemType.FLOAT, [rows, K]);
+          const w = { name: 'w', shape: [N, K], data: weight, storedDtype: 'F32' as const };
+          g.output(makeLinear(g, '/linear', input, w), 'y', ElemType.FLOAT, [rows, N]);
+        },
+        { x: floatTensor(massive, [rows, K]) },
+      );
+      const y = outputs.y!.data as Float32Array;
+      results[linear] = relativeL2(
+        ordinary(y),
+        ordinary(Float32Array.from(matmulTransposed(massive, weight, rows, K, N))),
+      );
+    }
+    expect(results.int8).toBeLessThan(0.02);
+    expect(results['dynamic-int8']).toBeGreaterThan(0.2);
+  });
+
   it('fp16 weights in an fp32 graph: exactly the fp16-rounded weights, half the bytes', async () => {
     const { y, weightBytes } = await runLinear('fp16');
     expect(maxRelativeError(y, reference(roundThroughFloat16(weight)))).toBeLessThan(1e-6);
