@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bytesPerWeight, moduleFormats, type Precision } from './builder/precision.ts';
 
 /**
  * The BLIP-2 checkpoints Sightline knows how to fetch from the Hugging Face Hub and convert.
@@ -168,6 +169,39 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
     approx: OPT_27B_APPROX,
   },
 ];
+
+/**
+ * Parameters of the ViT-g (39 layers of 1408, ~0.99 B) and the Q-Former (~0.11 B) in every BLIP-2
+ * checkpoint here; the rest of `approx.parameters` is the language model (the ITM checkpoint has
+ * none: its rest is the Q-Former's text path).
+ */
+const VISION_PARAMETERS = 0.99e9;
+const QFORMER_PARAMETERS = 0.11e9;
+
+/**
+ * Approximate converted size and CPU memory of a catalog model at `precision`: each module's
+ * parameters × the bytes per weight of its format (the `approx` fields are the fp32 figures).
+ */
+export function approxAtPrecision(
+  entry: CatalogEntry,
+  precision: Precision,
+): { convertedBytes: number; memoryBytes: number } {
+  const formats = moduleFormats(precision);
+  const hasLanguageModel = entry.architecture === 'Blip2ForConditionalGeneration';
+  const language = hasLanguageModel
+    ? entry.approx.parameters - VISION_PARAMETERS - QFORMER_PARAMETERS
+    : 0;
+  const qformer = entry.approx.parameters - VISION_PARAMETERS - language;
+  const bytes =
+    VISION_PARAMETERS * bytesPerWeight(formats.vision) +
+    qformer * bytesPerWeight(formats.qformer) +
+    language * bytesPerWeight(formats.language);
+  const scale = bytes / (entry.approx.parameters * 4);
+  return {
+    convertedBytes: Math.round(entry.approx.convertedBytes * scale),
+    memoryBytes: Math.round(entry.approx.memoryBytes * scale),
+  };
+}
 
 /** Files any BLIP-2 repo needs, for repo ids that are not in the catalog. */
 export const GENERIC_BLIP2_FILES: FileSelection = {

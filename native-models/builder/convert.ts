@@ -7,6 +7,7 @@ import {
   type Manifest,
   type ManifestGraph,
 } from '../manifest.ts';
+import { moduleFormats, type Precision } from './precision.ts';
 import { converterFor } from './registry.ts';
 
 /** Files besides the weights that the runtime needs, copied so a converted folder stands alone. */
@@ -40,6 +41,8 @@ export interface ConvertOptions {
   revision?: string;
   /** Replace an existing conversion in outDir. */
   force?: boolean;
+  /** Weight and compute formats of the graphs (default fp32: exact parity with PyTorch). */
+  precision?: Precision;
 }
 
 export interface ConvertResult {
@@ -73,7 +76,8 @@ export function convertCheckpoint(
       bytesRead += info.end - info.begin;
       options.onProgress?.({ graph, bytesRead: Math.min(bytesRead, bytesTotal), bytesTotal });
     };
-    const output = convert(ckpt, target, (name) => {
+    const precision = options.precision ?? 'fp32';
+    const output = convert(ckpt, target, moduleFormats(precision), (name) => {
       graph = name;
       options.onProgress?.({ graph, bytesRead: Math.min(bytesRead, bytesTotal), bytesTotal });
     });
@@ -93,7 +97,7 @@ export function convertCheckpoint(
         revision: options.revision ?? detected.revision,
         weightsDtype: ckpt.dominantDtype(),
       },
-      computeDtype: 'float32',
+      precision,
       visionFingerprint: output.visionFingerprint,
       numQueryTokens: config.numQueryTokens,
       imageSize: config.vision.imageSize,
@@ -145,5 +149,6 @@ export function detectHubOrigin(dir: string): { repoId: string | null; revision:
 
 export function describeConversion(result: ConvertResult): string {
   const graphs = Object.keys(result.manifest.graphs).join(', ');
-  return `${result.manifest.architecture} → ${basename(result.outDir)} (${graphs})`;
+  const { architecture, precision } = result.manifest;
+  return `${architecture} → ${basename(result.outDir)} (${precision}: ${graphs})`;
 }

@@ -36,6 +36,7 @@ export function writeGraph(
   return {
     file,
     dataFile,
+    format: { ...g.format },
     inputs: g.declaredInputs.map(describe),
     outputs: g.declaredOutputs.map(describe),
   };

@@ -1,5 +1,6 @@
 import type { FloatTensor } from '../checkpoint/hf-checkpoint.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import { makeFormattedLinear } from './quantize/linear.ts';
 
 /**
  * Shared graph pieces (the `make*` layer). Every function takes the scope its nodes are named
@@ -18,7 +19,7 @@ export function transposeMatrix(t: FloatTensor): { data: Float32Array; dims: [nu
   return { data: out, dims: [cols, rows] };
 }
 
-/** HF nn.Linear: x @ W.T + b. */
+/** HF nn.Linear: x @ W.T + b, its weight stored in the graph's `format.linear`. */
 export function makeLinear(
   g: GraphBuilder,
   scope: string,
@@ -27,15 +28,19 @@ export function makeLinear(
   bias?: FloatTensor | Float32Array,
 ): string {
   if (weight.shape.length !== 2) throw new Error(`${weight.name}: expected a matrix`);
+  // Written after the weight, as always: the data file's byte order is the vision fingerprint.
+  const addBias = (): string | undefined =>
+    bias === undefined
+      ? undefined
+      : bias instanceof Float32Array
+        ? g.weight(`${scope}/bias`, bias, [bias.length])
+        : g.weight(bias.name, bias.data, bias.shape);
+  if (g.format.linear !== 'fp32') return makeFormattedLinear(g, scope, x, weight, addBias);
   const t = transposeMatrix(weight);
   const w = g.weight(weight.name, t.data, t.dims);
   const product = g.op('MatMul', [x, w], scope);
-  if (!bias) return product;
-  const b =
-    bias instanceof Float32Array
-      ? g.weight(`${scope}/bias`, bias, [bias.length])
-      : g.weight(bias.name, bias.data, bias.shape);
-  return g.op('Add', [product, b], scope);
+  const b = addBias();
+  return b ? g.op('Add', [product, b], scope) : product;
 }
 
 export function makeLayerNorm(

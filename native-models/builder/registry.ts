@@ -1,4 +1,5 @@
 import type { HfCheckpoint } from '../checkpoint/hf-checkpoint.ts';
+import type { ModuleFormats } from './precision.ts';
 import {
   convertBlip2ConditionalGeneration,
   convertBlip2Retrieval,
@@ -9,6 +10,7 @@ import {
 export type ArchitectureConverter = (
   ckpt: HfCheckpoint,
   outDir: string,
+  formats: ModuleFormats,
   onGraph: GraphStartListener,
 ) => ArchitectureOutput;
 

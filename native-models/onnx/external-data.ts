@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 
 const ALIGNMENT = 64;
@@ -15,6 +15,9 @@ export class ExternalDataWriter {
 
   constructor(readonly path: string) {
     this.location = basename(path);
+    // A new file, never a truncated old one: the old one may be hard-linked into another model
+    // folder (shared vision weights), whose copy must survive this conversion.
+    rmSync(path, { force: true });
     this.fd = openSync(path, 'w');
   }
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { ExternalDataWriter } from './external-data.ts';
 import type { GraphFormat } from '../builder/precision.ts';
+import { toFloat16Bits } from '../builder/quantize/float16.ts';
 import { ElemType, onnx, type OnnxProto } from './proto.ts';
 
 export type Dim = number | string;
@@ -53,16 +54,53 @@ export class GraphBuilder {
     return this.data.bytesWritten;
   }
 
-  input(name: string, elemType: ElemType, shape: readonly Dim[]): string {
-    this.inputs.push({ name, elemType, shape });
-    this.usedNames.add(name);
-    return name;
+  /** Element type of the graph's float activations and weights: FLOAT16 in fp16 graphs. */
+  get activationType(): ElemType {
+    return this.format.activations === 'fp16' ? ElemType.FLOAT16 : ElemType.FLOAT;
   }
 
-  /** Declares `value` a graph output under `name` (an Identity keeps the public name stable). */
-  output(value: string, name: string, elemType: ElemType, shape: readonly Dim[]): void {
+  /**
+   * Declares a graph input. In an fp16 graph a float32 input stays float32 at the boundary (the
+   * runtime feeds float32 everywhere) and is cast to fp16 inside, unless `atActivationType`
+   * declares it fp16 itself (the KV cache, which would otherwise be cast every step).
+   */
+  input(
+    name: string,
+    elemType: ElemType,
+    shape: readonly Dim[],
+    options: { atActivationType?: boolean } = {},
+  ): string {
+    const castInside = elemType === ElemType.FLOAT && this.activationType !== ElemType.FLOAT;
+    const declared = castInside && options.atActivationType ? this.activationType : elemType;
+    this.inputs.push({ name, elemType: declared, shape });
+    this.usedNames.add(name);
+    if (!castInside || options.atActivationType) return name;
+    return this.op('Cast', [name], `/inputs/${name}`, { to: this.activationType });
+  }
+
+  /**
+   * Declares `value` a graph output under `name` (an Identity keeps the public name stable). A
+   * float32 output of an fp16 graph is cast back at the boundary, unless `atActivationType`.
+   */
+  output(
+    value: string,
+    name: string,
+    elemType: ElemType,
+    shape: readonly Dim[],
+    options: { atActivationType?: boolean } = {},
+  ): void {
+    const castOutside = elemType === ElemType.FLOAT && this.activationType !== ElemType.FLOAT;
+    if (castOutside && !options.atActivationType) {
+      this.node('Cast', [value], {
+        name: `/outputs/${name}/Cast`,
+        outputNames: [name],
+        attrs: { to: ElemType.FLOAT },
+      });
+      this.outputs.push({ name, elemType, shape });
+      return;
+    }
     this.node('Identity', [value], { name: `/outputs/${name}`, outputNames: [name] });
-    this.outputs.push({ name, elemType, shape });
+    this.outputs.push({ name, elemType: castOutside ? this.activationType : elemType, shape });
   }
 
   get declaredInputs(): readonly ValueSpec[] {
@@ -110,7 +148,10 @@ export class GraphBuilder {
     return out[0]!;
   }
 
-  /** A float weight, written to the external data file now. */
+  /**
+   * A float weight, written to the external data file now, at the graph's activation type (fp16
+   * in fp16 graphs, so its consumers need no Cast).
+   */
   weight(name: string, data: Float32Array, dims: readonly number[]): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (expected !== data.length) {
@@ -118,13 +159,25 @@ export class GraphBuilder {
         `weight ${name}: ${data.length} values do not fill shape [${dims.join(', ')}]`,
       );
     }
-    const { offset, length } = this.data.append(
+    if (this.activationType === ElemType.FLOAT16) {
+      const half = toFloat16Bits(data);
+      return this.tensor(name, new Uint8Array(half.buffer), dims, ElemType.FLOAT16);
+    }
+    return this.tensor(
+      name,
       new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      dims,
+      ElemType.FLOAT,
     );
+  }
+
+  /** An initializer of any element type from its raw little-endian bytes (quantized weights). */
+  tensor(name: string, bytes: Uint8Array, dims: readonly number[], elemType: ElemType): string {
+    const { offset, length } = this.data.append(bytes);
     this.initializers.push({
       name,
       dims: [...dims],
-      dataType: ElemType.FLOAT,
+      dataType: elemType,
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
         { key: 'location', value: this.data.location },
@@ -148,14 +201,16 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A small float constant, inline, at the graph's activation type. */
   constFloat(values: readonly number[], dims: readonly number[] = []): string {
     const name = `/constants/float_${this.constantCount++}`;
     const raw = new Float32Array(values);
+    const half = this.activationType === ElemType.FLOAT16;
     this.initializers.push({
       name,
       dims: [...dims],
-      dataType: ElemType.FLOAT,
-      rawData: new Uint8Array(raw.buffer),
+      dataType: half ? ElemType.FLOAT16 : ElemType.FLOAT,
+      rawData: new Uint8Array(half ? toFloat16Bits(raw).buffer : raw.buffer),
     });
     return name;
   }

@@ -10,6 +10,7 @@ export type { OnnxProto };
 export const ElemType = {
   FLOAT: 1,
   UINT8: 2,
+  INT8: 3,
   INT32: 6,
   INT64: 7,
   BOOL: 9,

@@ -5,12 +5,15 @@ import type { LibraryDatabase } from './db/database.ts';
 /**
  * Identifies the model a stored result came from: Hub repo + revision when known, otherwise the
  * converted folder and its conversion time (a local re-conversion is treated as a new model, the
- * safe direction: results are recomputed rather than mixed).
+ * safe direction: results are recomputed rather than mixed). A precision other than fp32 is part
+ * of the model: int8 image embeddings are not fp32 ones, so changing the search model's precision
+ * re-embeds the library instead of mixing vectors (fp32 keeps the key it always had).
  */
 export function modelKey(manifest: Manifest): string {
   const repo = manifest.source.repoId ?? `local/${basename(manifest.source.dir)}`;
   const revision = manifest.source.revision ?? manifest.createdAt;
-  return `${repo}@${revision}`;
+  const precision = manifest.precision === 'fp32' ? '' : `#${manifest.precision}`;
+  return `${repo}@${revision}${precision}`;
 }
 
 export function registerModel(

@@ -1,6 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL_CATALOG, findCatalogEntry, type CatalogEntry } from '../../native-models/catalog.ts';
+import {
+  MODEL_CATALOG,
+  approxAtPrecision,
+  findCatalogEntry,
+  type CatalogEntry,
+} from '../../native-models/catalog.ts';
 import { Blip2Captioner } from '../engine/blip2/captioner.ts';
 import { readManifest, type ConvertedModel } from '../engine/blip2/converted-model.ts';
 import { Blip2Retrieval } from '../engine/blip2/retrieval.ts';
@@ -174,7 +179,11 @@ export class ModelHost {
             ? 'partial'
             : 'missing',
       approxDownloadBytes: catalog?.approx.downloadBytes ?? null,
-      approxMemoryBytes: catalog?.approx.memoryBytes ?? null,
+      approxMemoryBytes: catalog
+        ? manifest
+          ? approxAtPrecision(catalog, manifest.precision).memoryBytes
+          : catalog.approx.memoryBytes
+        : null,
       convertedBytes: directoryBytes(convertedDir),
       downloadBytes: directoryBytes(downloadDir),
       setup: setup?.state ?? 'idle',
@@ -221,6 +230,8 @@ export class ModelHost {
     try {
       const result = await setupModel(entry, {
         modelsDir: this.options.modelsDir,
+        // Precision auto: the default of the provider these models will run on.
+        providers: this.options.runtime.providers,
         signal: this.setupAbort.signal,
         ...(this.options.hubEndpoint ? { endpoint: this.options.hubEndpoint } : {}),
         onProgress: progress,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   FILE_PURPOSES,
+  approxAtPrecision,
   MODEL_CATALOG,
   catalogEntrySchema,
   findCatalogEntry,
@@ -72,6 +73,19 @@ describe('model catalog', () => {
       expect(perParam).toBeGreaterThan(3.5);
       expect(perParam).toBeLessThan(4.5);
     }
+  });
+
+  it('sizes each precision from the module parameter split', () => {
+    const opt = findCatalogEntry('blip2-opt-2.7b')!;
+    const itm = findCatalogEntry('blip2-itm-vit-g')!;
+    expect(approxAtPrecision(opt, 'fp32').convertedBytes).toBe(opt.approx.convertedBytes);
+    expect(approxAtPrecision(opt, 'fp16').convertedBytes).toBe(opt.approx.convertedBytes / 2);
+    // int4: ViT in 8-bit blocks of 128 (1 + 5/128 B/param), Q-Former fp32, OPT in 4-bit blocks
+    // of 32 (0.5 + 4.5/32 B/param): (0.99·1.0390625 + 0.11·4 + 2.77·0.640625) / (3.87·4).
+    const int4 = approxAtPrecision(opt, 'int4').convertedBytes / opt.approx.convertedBytes;
+    expect(int4).toBeCloseTo((0.99 * 1.0390625 + 0.44 + 2.77 * 0.640625) / (3.87 * 4), 6);
+    // The search model has no language model: int4 and int8 are the same size.
+    expect(approxAtPrecision(itm, 'int4')).toEqual(approxAtPrecision(itm, 'int8'));
   });
 
   it('selects safetensors shards, the index and the companion files, never .bin or README', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { convertCheckpoint } from '../../native-models/builder/convert.ts';
+import type { Precision } from '../../native-models/builder/precision.ts';
 import type { OptLanguageModel } from '../../src-main/engine/blip2/opt-language-model.ts';
 import type { Tensor } from '../../src-main/engine/runtime/tensor.ts';
 
@@ -71,10 +72,10 @@ export interface ConvertedFixture {
 }
 
 /** Converts both fixture checkpoints through the same path users take (`models convert`). */
-export function convertFixtures(): ConvertedFixture {
+export function convertFixtures(precision: Precision = 'fp32'): ConvertedFixture {
   const root = mkdtempSync(join(tmpdir(), 'sightline-fixture-'));
-  const opt = convertCheckpoint(join(FIXTURE_DIR, 'opt'), join(root, 'opt')).outDir;
-  const itm = convertCheckpoint(join(FIXTURE_DIR, 'itm'), join(root, 'itm')).outDir;
+  const opt = convertCheckpoint(join(FIXTURE_DIR, 'opt'), join(root, 'opt'), { precision }).outDir;
+  const itm = convertCheckpoint(join(FIXTURE_DIR, 'itm'), join(root, 'itm'), { precision }).outDir;
   return { opt, itm, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 

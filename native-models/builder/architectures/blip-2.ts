@@ -7,6 +7,7 @@ import { ElemType } from '../../onnx/proto.ts';
 import type { ManifestGraph } from '../../manifest.ts';
 import { makeL2Normalize, makeLinear } from '../ops.ts';
 import { writeGraph } from '../graph-file.ts';
+import type { GraphFormat, ModuleFormats } from '../precision.ts';
 import { parseBlip2Config, type Blip2Config } from './blip-2-config.ts';
 import { makeQformer, makeQueryTokens, makeTextEmbeddings } from './blip-2-qformer.ts';
 import { buildVisionGraph } from './blip-2-vision.ts';
@@ -24,6 +25,7 @@ export type GraphStartListener = (graph: string) => void;
 export function convertBlip2ConditionalGeneration(
   ckpt: HfCheckpoint,
   outDir: string,
+  formats: ModuleFormats,
   onGraph: GraphStartListener,
 ): ArchitectureOutput {
   const config = parseBlip2Config(ckpt.config);
@@ -34,7 +36,7 @@ export function convertBlip2ConditionalGeneration(
   }
   const graphs: Record<string, ManifestGraph> = {};
   onGraph('vision');
-  graphs.vision = writeVisionGraph(outDir, ckpt, config);
+  graphs.vision = writeVisionGraph(outDir, ckpt, config, formats.vision);
   onGraph('qformer');
   graphs.qformer = writeGraph(
     outDir,
@@ -42,6 +44,7 @@ export function convertBlip2ConditionalGeneration(
     ckpt,
     (g) => buildQformerProjectionGraph(g, ckpt, config),
     'BLIP-2 Q-Former query path + language_projection',
+    formats.qformer,
   );
   onGraph('embed_tokens');
   graphs.embed_tokens = writeGraph(
@@ -50,6 +53,7 @@ export function convertBlip2ConditionalGeneration(
     ckpt,
     (g) => buildTokenEmbeddingGraph(g, ckpt, config.text, 'language_model'),
     'OPT token embeddings',
+    formats.language,
   );
   onGraph('decoder');
   graphs.decoder = writeGraph(
@@ -58,6 +62,7 @@ export function convertBlip2ConditionalGeneration(
     ckpt,
     (g) => buildOptDecoderGraph(g, ckpt, config.text, 'language_model'),
     'OPT decoder with KV cache',
+    formats.language,
   );
   return { config, graphs, visionFingerprint: fingerprintVision(outDir, graphs.vision) };
 }
@@ -66,6 +71,7 @@ export function convertBlip2ConditionalGeneration(
 export function convertBlip2Retrieval(
   ckpt: HfCheckpoint,
   outDir: string,
+  formats: ModuleFormats,
   onGraph: GraphStartListener,
 ): ArchitectureOutput {
   const config = parseBlip2Config(ckpt.config);
@@ -76,7 +82,7 @@ export function convertBlip2Retrieval(
   const graphs: Record<string, ManifestGraph> = {};
   // The unused OPT text_config every Blip2Config serialises has no weights here: nothing to map.
   onGraph('vision');
-  graphs.vision = writeVisionGraph(outDir, ckpt, config);
+  graphs.vision = writeVisionGraph(outDir, ckpt, config, formats.vision);
   onGraph('image_features');
   graphs.image_features = writeGraph(
     outDir,
@@ -107,6 +113,7 @@ export function convertBlip2Retrieval(
       );
     },
     'BLIP-2 ITC image features',
+    formats.qformer,
   );
   onGraph('text_features');
   graphs.text_features = writeGraph(
@@ -140,6 +147,7 @@ export function convertBlip2Retrieval(
       );
     },
     'BLIP-2 ITC text features',
+    formats.qformer,
   );
   onGraph('itm');
   graphs.itm = writeGraph(
@@ -188,16 +196,24 @@ export function convertBlip2Retrieval(
       );
     },
     'BLIP-2 ITM head',
+    formats.qformer,
   );
   return { config, graphs, visionFingerprint: fingerprintVision(outDir, graphs.vision) };
 }
 
 /**
  * sha256 of the converted vision weights (`vision.onnx.data`): the values exactly as the runtime
- * uses them, so an fp16 and an fp32 copy of one tower, or its two qkv-bias layouts, agree.
+ * uses them, so an fp16 and an fp32 checkpoint of one tower, or its two qkv-bias layouts, agree
+ * once converted to the same precision. Bytes alone do not say how they are computed with (fp16
+ * weights in an fp16 graph or cast to fp32), so a format other than fp32 is hashed too; fp32 keeps
+ * the hash of its bytes alone, as conversions before precisions existed wrote it.
  */
-function fingerprintVision(outDir: string, graph: ManifestGraph): string {
+export function fingerprintVision(outDir: string, graph: ManifestGraph): string {
   const hash = createHash('sha256');
+  const { linear, table, activations, blockSize } = graph.format;
+  if (linear !== 'fp32' || table !== 'fp32' || activations !== 'fp32') {
+    hash.update(`sightline-vision-format:${linear}/${table}/${activations}/${blockSize ?? ''}\n`);
+  }
   const fd = openSync(join(outDir, graph.dataFile), 'r');
   try {
     const chunk = Buffer.allocUnsafe(1 << 24);
@@ -241,9 +257,14 @@ export function buildQformerProjectionGraph(
   g.output(projected, 'language_inputs', ElemType.FLOAT, ['batch', Q, Dt]);
 }
 
-function writeVisionGraph(outDir: string, ckpt: HfCheckpoint, config: Blip2Config): ManifestGraph {
+function writeVisionGraph(
+  outDir: string,
+  ckpt: HfCheckpoint,
+  config: Blip2Config,
+  format: GraphFormat,
+): ManifestGraph {
   const build = (g: GraphBuilder): void => {
     buildVisionGraph(g, ckpt, config.vision);
   };
-  return writeGraph(outDir, 'vision', ckpt, build, 'BLIP-2 vision tower');
+  return writeGraph(outDir, 'vision', ckpt, build, 'BLIP-2 vision tower', format);
 }

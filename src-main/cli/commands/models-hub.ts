@@ -18,7 +18,9 @@ import {
   type SetupProgress,
 } from '../../library/hub/setup.ts';
 import { defaultModelsDir } from '../../library/paths.ts';
+import type { PrecisionChoice } from '../../../native-models/builder/precision.ts';
 import { byteProgress, formatBytes, note, printJson, type ProgressBar } from '../output.ts';
+import { precisionOption } from '../precision-flag.ts';
 
 interface PullFlags {
   endpoint?: string;
@@ -26,6 +28,7 @@ interface PullFlags {
   from?: string;
   convert: boolean;
   json?: boolean;
+  precision: PrecisionChoice;
 }
 
 /** Adds `pull`, `list` and `remove` to the `sightline models` command. */
@@ -41,6 +44,7 @@ export function registerModelHubCommands(models: Command): void {
     .option('--from <dir>', 'convert a checkpoint folder already on disk instead of downloading')
     .option('--no-convert', 'download only')
     .option('--json', 'print the result as JSON')
+    .addOption(precisionOption())
     .action(async (ref: string, flags: PullFlags) => {
       const source = modelSourceFor(ref, flags.revision);
       const progress = setupProgressBar();
@@ -52,6 +56,7 @@ export function registerModelHubCommands(models: Command): void {
           ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
           ...(flags.from ? { localDir: flags.from } : {}),
           convert: flags.convert,
+          precision: flags.precision,
           signal: controller.signal,
           onProgress: progress.update,
         });
@@ -78,7 +83,7 @@ export function registerModelHubCommands(models: Command): void {
       }
       for (const row of rows) {
         const state = row.converted
-          ? `installed (${formatBytes(row.convertedBytes)}${row.download === 'complete' ? ` + ${formatBytes(row.downloadBytes)} download` : ''})`
+          ? `installed (${row.precision}, ${formatBytes(row.convertedBytes)}${row.download === 'complete' ? ` + ${formatBytes(row.downloadBytes)} download` : ''})`
           : row.download === 'complete'
             ? `downloaded, not converted (${formatBytes(row.downloadBytes)})`
             : row.download === 'partial'
@@ -157,6 +162,8 @@ export interface ModelListRow {
   approxDownloadBytes: number | null;
   approxMemoryBytes: number | null;
   converted: boolean;
+  /** Precision of the conversion (null when not converted). */
+  precision: string | null;
   convertedDir: string;
   convertedBytes: number;
   download: 'complete' | 'partial' | 'none';
@@ -198,6 +205,7 @@ function rowFor(modelsDir: string, name: string, entry: CatalogEntry | null): Mo
     approxDownloadBytes: entry?.approx.downloadBytes ?? null,
     approxMemoryBytes: entry?.approx.memoryBytes ?? null,
     converted: manifest !== null,
+    precision: manifest?.precision ?? null,
     convertedDir,
     convertedBytes: directoryBytes(convertedDir),
     download: record ? 'complete' : existsSync(downloadDir) ? 'partial' : 'none',

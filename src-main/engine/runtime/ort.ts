@@ -1,5 +1,6 @@
 // The only module that imports onnxruntime-node: everything else speaks `Tensor`.
 import * as ort from 'onnxruntime-node';
+import { ElemType, onnx } from '../../../native-models/onnx/proto.ts';
 import type { ProviderName, RuntimeOptions } from './providers.ts';
 import { Tensor } from './tensor.ts';
 
@@ -85,6 +86,47 @@ export class GraphSession {
   async release(): Promise<void> {
     await this.inner.release();
   }
+}
+
+/**
+ * The first provider in `providers` that can start a session here (a one-node graph built in
+ * memory), e.g. to choose a default precision before converting. CPU always can.
+ */
+export async function firstWorkingProvider(
+  providers: readonly ProviderName[],
+): Promise<ProviderName> {
+  for (const provider of providers) {
+    if (provider === 'cpu') return provider;
+    if (unavailable.has(provider)) continue;
+    try {
+      const session = await ort.InferenceSession.create(identityModel(), {
+        executionProviders: [provider],
+        logSeverityLevel: 4,
+      });
+      await session.release();
+      return provider;
+    } catch (error) {
+      unavailable.set(provider, error instanceof Error ? error.message : String(error));
+    }
+  }
+  return 'cpu';
+}
+
+function identityModel(): Uint8Array {
+  const value = (name: string): object => ({
+    name,
+    type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: [{ dimValue: 1 }] } } },
+  });
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'probe',
+      node: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
+      input: [value('x')],
+      output: [value('y')],
+    },
+  }).finish();
 }
 
 function fromOrt(value: ort.Tensor): Tensor {

@@ -3,6 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelRole, ModelSource } from '../../../native-models/catalog.ts';
 import { HfCheckpoint } from '../../../native-models/checkpoint/hf-checkpoint.ts';
+import { estimateConvertedBytes } from '../../../native-models/builder/converted-size.ts';
+import type { Precision, PrecisionChoice } from '../../../native-models/builder/precision.ts';
+import { resolvePrecision } from '../../engine/runtime/default-precision.ts';
 import { MANIFEST_FILE, manifestSchema, type Manifest } from '../../../native-models/manifest.ts';
 import { runtimeOptionsFrom, type ProviderName } from '../../engine/runtime/providers.ts';
 import { defaultModelsDir } from '../paths.ts';
@@ -10,6 +13,7 @@ import { convertCheckpointInWorker } from './convert-in-worker.ts';
 import { directoryBytes, formatBytes, freeDiskBytes } from './disk.ts';
 import { HubError } from './errors.ts';
 import { importLocalCheckpoint } from './local-import.ts';
+import { shareVisionWeights } from './shared-vision.ts';
 import type { PullProgress } from './progress.ts';
 import { pullModel, type PullOptions, type PullResult } from './pull.ts';
 
@@ -24,6 +28,10 @@ export interface SetupOptions extends Omit<PullOptions, 'destDir' | 'onProgress'
   convert?: boolean;
   /** Convert this checkpoint folder instead of downloading (offline import). */
   localDir?: string;
+  /** Precision of the conversion (default auto: int4 on CPU, fp16 on a GPU provider). */
+  precision?: PrecisionChoice;
+  /** Providers the model will run on, best first (default: --provider / SIGHTLINE_PROVIDER). */
+  providers?: readonly ProviderName[];
   onProgress?: (progress: SetupProgress) => void;
 }
 
@@ -35,6 +43,8 @@ export interface SetupResult {
   checkpointDir: string;
   /** The converted model, or null with `convert: false`. */
   modelDir: string | null;
+  /** Its precision, or null with `convert: false`. */
+  precision: Precision | null;
   revision: string | null;
   checkpointBytes: number;
   convertedBytes: number;
@@ -69,7 +79,15 @@ export async function setupModel(
   if (options.localDir) {
     checkpointDir = importLocalCheckpoint(options.localDir, source).dir;
   } else {
-    const { modelsDir: _m, convert: _c, localDir: _l, onProgress, ...pullOptions } = options;
+    const {
+      modelsDir: _m,
+      convert: _c,
+      localDir: _l,
+      precision: _p,
+      providers: _providers,
+      onProgress,
+      ...pullOptions
+    } = options;
     pull = await pullModel(source, {
       ...pullOptions,
       destDir: downloadDirFor(modelsDir, source.name),
@@ -79,25 +97,34 @@ export async function setupModel(
     revision = pull.record.revision;
   }
 
-  const preferredProviders = [...runtimeOptionsFrom().providers];
+  const preferredProviders = [...(options.providers ?? runtimeOptionsFrom().providers)];
   let modelDir: string | null = null;
   let alreadyConverted = false;
   let role: ModelRole | null = null;
+  let precision: Precision | null = null;
   if (options.convert !== false) {
     modelDir = join(modelsDir, source.name);
-    alreadyConverted = holdsConversion(modelDir, source.repoId, revision);
+    ({ precision } = await resolvePrecision(options.precision ?? 'auto', preferredProviders));
+    alreadyConverted = holdsConversion(modelDir, source.repoId, revision, precision);
     if (!alreadyConverted) {
-      await ensureSpaceToConvert(checkpointDir, modelsDir, options.freeBytes ?? freeDiskBytes);
+      await ensureSpaceToConvert(
+        checkpointDir,
+        modelsDir,
+        precision,
+        options.freeBytes ?? freeDiskBytes,
+      );
       // On a worker thread: converting a real model takes minutes of synchronous work.
       await convertCheckpointInWorker(checkpointDir, modelDir, {
         force: true,
         repoId: source.repoId,
+        precision,
         ...(revision ? { revision } : {}),
         onProgress: (p) => options.onProgress?.({ phase: 'convert', ...p }),
       });
     }
     const manifest = readManifestIn(modelDir);
     if (!manifest) throw new Error(`${modelDir}: the conversion left no valid manifest`);
+    shareVisionWeights(modelsDir, modelDir, readManifestIn);
     role = ROLE_OF[manifest.architecture];
   }
 
@@ -109,6 +136,7 @@ export async function setupModel(
     role,
     checkpointDir,
     modelDir,
+    precision,
     revision,
     checkpointBytes,
     convertedBytes,
@@ -119,9 +147,21 @@ export async function setupModel(
   return { ...result, summary: summarize(result) };
 }
 
-function holdsConversion(dir: string, repoId: string, revision: string | null): boolean {
-  const source = readManifestIn(dir)?.source;
-  return revision !== null && source?.repoId === repoId && source.revision === revision;
+/** The folder already holds this revision converted at this precision (else: convert again). */
+function holdsConversion(
+  dir: string,
+  repoId: string,
+  revision: string | null,
+  precision: Precision,
+): boolean {
+  const manifest = readManifestIn(dir);
+  const source = manifest?.source;
+  return (
+    revision !== null &&
+    source?.repoId === repoId &&
+    source.revision === revision &&
+    manifest?.precision === precision
+  );
 }
 
 /** The manifest of a converted folder, or null (read without loading the runtime). */
@@ -136,18 +176,17 @@ export function readManifestIn(dir: string): Manifest | null {
   }
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
-
-/** The graphs hold float32 weights: a half-precision checkpoint doubles in size. */
+/** The converted folder's approximate size at `precision` must fit on the disk. */
 async function ensureSpaceToConvert(
   checkpointDir: string,
   modelsDir: string,
+  precision: Precision,
   freeBytes: (dir: string) => Promise<number>,
 ): Promise<void> {
   const checkpoint = new HfCheckpoint(checkpointDir);
   let needed: number;
   try {
-    needed = (checkpoint.totalBytes() * 4) / (BYTES_PER_ELEMENT[checkpoint.dominantDtype()] ?? 4);
+    needed = estimateConvertedBytes(checkpoint, precision);
   } finally {
     checkpoint.close();
   }
@@ -166,6 +205,6 @@ function summarize(r: Omit<SetupResult, 'summary'>): string {
   if (!r.modelDir) {
     return `${r.name}${role}: downloaded ${formatBytes(r.checkpointBytes)} to ${r.checkpointDir} (not converted)`;
   }
-  const state = r.alreadyConverted ? 'already converted' : 'converted';
+  const state = `${r.alreadyConverted ? 'already converted' : 'converted'} (${r.precision})`;
   return `${r.name}${role}: ${state}, ${formatBytes(r.convertedBytes)} on disk at ${r.modelDir} (+${formatBytes(r.checkpointBytes)} checkpoint); ${providers}`;
 }

@@ -35,6 +35,9 @@ describe('sightline command line (bin/sightline.js)', () => {
         'convert',
         join(FIXTURE_DIR, model),
         join(dir, model),
+        // The golden captions below are fp32's (parity with PyTorch).
+        '--precision',
+        'fp32',
         '--json',
       );
       expect(result.code, result.stderr).toBe(0);
@@ -52,12 +55,67 @@ describe('sightline command line (bin/sightline.js)', () => {
       join(FIXTURE_DIR, 'opt'),
       join(dir, 'opt'),
       '--force',
+      '--precision',
+      'fp32',
       '--json',
     );
     expect(JSON.parse(forced.stdout)).toMatchObject({
       architecture: 'Blip2ForConditionalGeneration',
       numQueryTokens: 8,
     });
+  });
+
+  it("models convert defaults to the provider's precision (int4 on CPU) and takes --precision", async () => {
+    const auto = await sightline(
+      'models',
+      'convert',
+      join(FIXTURE_DIR, 'itm'),
+      join(dir, 'itm-auto'),
+      '--provider',
+      'cpu',
+      '--json',
+    );
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/precision int4 \(the default for cpu\)/);
+    const manifest = JSON.parse(auto.stdout) as {
+      precision: string;
+      graphs: Record<string, { format: { linear: string } }>;
+    };
+    expect(manifest.precision).toBe('int4');
+    expect(manifest.graphs.vision!.format.linear).toBe('int8');
+    const fp16 = await sightline(
+      'models',
+      'convert',
+      join(FIXTURE_DIR, 'itm'),
+      join(dir, 'itm-fp16'),
+      '--precision',
+      'fp16',
+      '--json',
+    );
+    expect(JSON.parse(fp16.stdout)).toMatchObject({ precision: 'fp16' });
+    const bad = await sightline(
+      'models',
+      'convert',
+      join(FIXTURE_DIR, 'itm'),
+      join(dir, 'x'),
+      '--precision',
+      'int2',
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/int2.*invalid|invalid.*int2|Allowed choices/i);
+    const matched = await sightline(
+      'match',
+      imagePath('img0_rgb'),
+      'a photo',
+      '--model',
+      join(dir, 'itm-auto'),
+      '--json',
+    );
+    expect(matched.code, matched.stderr).toBe(0);
+    const scores = JSON.parse(matched.stdout) as { itc: number; itm: number };
+    expect(scores.itm).toBeGreaterThan(0);
+    expect(scores.itm).toBeLessThan(1);
+    expect(Math.abs(scores.itc)).toBeLessThanOrEqual(1);
   });
 
   it('describe --json gives the golden greedy caption and token ids', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,38 @@ describe('setupModel: pull then convert', () => {
     expect(result.alreadyConverted).toBe(true);
     expect(result.pull?.source).toBe('already-downloaded');
     expect(hub.requests).toHaveLength(0);
+  });
+
+  it('converts at the provider default (int4 on CPU), and again when asked for another precision', async () => {
+    const options = { modelsDir: join(work, 'models'), endpoint: hub.endpoint, hfCacheDir: null };
+    const onCpu = await setupModel(modelSourceFor(OPT_REPO), { ...options, providers: ['cpu'] });
+    expect(onCpu.precision).toBe('int4');
+    const fp32 = await setupModel(modelSourceFor(OPT_REPO), { ...options, precision: 'fp32' });
+    expect(fp32.alreadyConverted).toBe(false);
+    expect(readManifest(fp32.modelDir!).precision).toBe('fp32');
+    expect(fp32.summary).toContain('converted (fp32)');
+    const again = await setupModel(modelSourceFor(OPT_REPO), { ...options, precision: 'fp32' });
+    expect(again.alreadyConverted).toBe(true);
+  });
+
+  it('stores the vision tower both models share once (a hard link), and a reconversion keeps the other intact', async () => {
+    const options = {
+      modelsDir: join(work, 'models-shared'),
+      endpoint: hub.endpoint,
+      hfCacheDir: null,
+      precision: 'int8' as const,
+    };
+    const caption = await setupModel(modelSourceFor(OPT_REPO), options);
+    const search = await setupModel(modelSourceFor(ITM_REPO), options);
+    const captionData = join(caption.modelDir!, 'vision.onnx.data');
+    const searchData = join(search.modelDir!, 'vision.onnx.data');
+    expect(statSync(searchData).ino).toBe(statSync(captionData).ino);
+    expect(statSync(searchData).nlink).toBe(2);
+    const before = readFileSync(searchData);
+
+    await setupModel(modelSourceFor(OPT_REPO), { ...options, precision: 'fp32' });
+    expect(statSync(captionData).ino).not.toBe(statSync(searchData).ino);
+    expect(readFileSync(searchData).equals(before)).toBe(true);
   });
 
   it('downloads only with convert: false, and converts a local folder offline', async () => {
