@@ -158,10 +158,16 @@ class Stage:
         prefix = inputs.get("prefix_embeds")
         prefix = prefix.to(self.dtype) if prefix is not None else None
         cache = tf.DynamicCache(config=model.config)
+        converted = {}  # layers fed from one array share one converted copy
+
+        def cast(tensor):
+            if id(tensor) not in converted:
+                converted[id(tensor)] = tensor.to(self.dtype)
+            return converted[id(tensor)]
+
         layer = 0
         while f"past.{layer}.key" in inputs:
-            cache.update(inputs[f"past.{layer}.key"].to(self.dtype), inputs[f"past.{layer}.value"].to(self.dtype),
-                         layer)
+            cache.update(cast(inputs[f"past.{layer}.key"]), cast(inputs[f"past.{layer}.value"]), layer)
             layer += 1
 
         def forward():

@@ -125,7 +125,6 @@ class StageMeasurement {
   private readonly steps: BenchStep[];
   private readonly ctx: StepContext;
   private readonly inputs: Record<string, Tensor>[];
-  private readonly feeds: Record<string, Tensor>[];
   private readonly results: StepResult[];
   private readonly peakRss = new Map<string, number>();
   private readonly baselinePeakRssMb: Record<string, number> = {};
@@ -143,7 +142,6 @@ class StageMeasurement {
     this.steps = stage.steps(options.config);
     this.ctx = { config: options.config, dir, carry };
     this.inputs = this.steps.map((s) => s.inputs(this.ctx));
-    this.feeds = this.steps.map((s, i) => s.feeds(this.inputs[i]!, this.ctx));
     this.results = this.steps.map((s) => ({
       label: s.label,
       rows: s.rows,
@@ -282,7 +280,7 @@ class StageMeasurement {
 
   private oursSide(session: GraphSession, graph: OurGraph, i: number): Side {
     const step = this.steps[i]!;
-    const feeds = this.feeds[i]!;
+    const feeds = step.feeds(this.inputs[i]!, this.ctx, session.inputNames);
     const result = this.graphResult(graph, i);
     return {
       warmup: async () => {

@@ -35,7 +35,12 @@ export interface BenchStep {
   /** Decode steps read every weight once: compared with weight bytes ÷ bandwidth. */
   weightBound: boolean;
   inputs: (ctx: StepContext) => Record<string, Tensor>;
-  feeds: (inputs: Record<string, Tensor>, ctx: StepContext) => Record<string, Tensor>;
+  /** Our graph's feeds; `graphInputs` are the input names of the graph they are for. */
+  feeds: (
+    inputs: Record<string, Tensor>,
+    ctx: StepContext,
+    graphInputs: readonly string[],
+  ) => Record<string, Tensor>;
   /** Name of the compared output in the PyTorch bundles. */
   compare: string;
   output: (outputs: Readonly<Record<string, Tensor>>) => FloatArray;
@@ -169,9 +174,12 @@ function decoderStep(
     rows,
     weightBound,
     inputs: ({ config, carry }) => callInputs(call(config, carry)),
-    feeds: (inputs, { config, dir }) =>
-      decoderFeeds(inputsCall(inputs), config, (ids) =>
-        readEmbeddingRows(join(dir, 'model.safetensors'), EMBED_TOKENS, ids),
+    feeds: (inputs, { config, dir }, graphInputs) =>
+      decoderFeeds(
+        inputsCall(inputs),
+        config,
+        (ids) => readEmbeddingRows(join(dir, 'model.safetensors'), EMBED_TOKENS, ids),
+        graphInputs,
       ),
     compare: 'last_logits',
     output: decoderLastLogits,

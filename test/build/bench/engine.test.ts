@@ -12,6 +12,8 @@ import type { BenchReport } from '../../../build/bench/report.ts';
 import { cpuFeatures } from '../../../build/bench/system.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
+const REFERENCE_BLAS = '/usr/lib/x86_64-linux-gnu/blas';
+const REFERENCE_LAPACK = '/usr/lib/x86_64-linux-gnu/lapack';
 const STEPS = [
   'vision B=1',
   'vision B=8',
@@ -143,4 +145,28 @@ describe('npm run bench:engine --scale small', () => {
     expect(Object.values(report.baselinesUnavailable).join(' ')).toMatch(/\S/);
     expect(run.stdout).toContain('not measured');
   });
+
+  it.skipIf(!referenceAvailable || !existsSync(REFERENCE_BLAS))(
+    'refuses a torch that runs on the reference BLAS',
+    () => {
+      const refused = spawnSync(
+        join(ROOT, 'node_modules', '.bin', 'tsx'),
+        [
+          'build/bench/engine.ts',
+          ...['--scale', 'small', '--reps', '1', '--threads', '1', '--stages', 'qformer'],
+          ...['--precisions', 'fp32', '--baseline', 'reference', '--work-dir', work],
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          // Debian's torch resolves libblas.so.3 through this path first: the netlib reference one.
+          env: { ...process.env, LD_LIBRARY_PATH: `${REFERENCE_BLAS}:${REFERENCE_LAPACK}` },
+        },
+      );
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/runs its matrix products on reference BLAS/);
+      expect(refused.stdout).not.toContain('| qformer');
+    },
+    300_000,
+  );
 });
