@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseBlip2Config } from '../../native-models/builder/architectures/blip-2-config.ts';
 import { convertCheckpoint, type ConvertOptions } from '../../native-models/builder/convert.ts';
 import { isPrecision, type Precision } from '../../native-models/builder/precision.ts';
 import { MANIFEST_FILE } from '../../native-models/manifest.ts';
@@ -20,6 +21,7 @@ import { openLibraryDatabase } from '../../src-main/library/db/database.ts';
 import { Indexer, type IndexReport } from '../../src-main/library/indexer/indexer.ts';
 import { VectorIndexSync } from '../../src-main/library/indexer/vector-sync.ts';
 import { DecodePool } from '../../src-main/library/media/decode-pool.ts';
+import { elementCount, modelTensors } from './checkpoint-tensors.ts';
 import { buildBenchLibrary } from './index-library.ts';
 import { benchConfig, retrievalBenchConfig, type BenchScale } from './model-config.ts';
 import { writePipelineCheckpoint } from './pipeline-checkpoint.ts';
@@ -27,6 +29,7 @@ import {
   cpuFeatures,
   describeCpu,
   folderBytes,
+  freeDiskBytes,
   GIB,
   MIB,
   PeakRss,
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv);
   const base = resolve(options.workDir ?? tmpdir());
   mkdirSync(base, { recursive: true });
+  checkDisk(base, options.scale);
   const work = mkdtempSync(join(base, 'sightline-bench-pipeline-'));
   const cleanup = (): void => rmSync(work, { recursive: true, force: true });
   process.on('exit', cleanup);
@@ -237,6 +241,22 @@ async function prepareModel(
     );
   }
   return { dir: out, bytes: folderBytes(out), seconds };
+}
+
+/** The fp16 checkpoint and its fp32 conversion (twice its size) exist together, per model. */
+function checkDisk(base: string, scale: BenchScale): void {
+  const fp16Bytes = (model: 'captioning' | 'retrieval', raw: Record<string, unknown>): number =>
+    modelTensors(parseBlip2Config(raw), model).reduce((n, t) => n + 2 * elementCount(t), 0);
+  const needed =
+    3 * fp16Bytes('captioning', benchConfig(scale)) +
+    3 * fp16Bytes('retrieval', retrievalBenchConfig(scale)) +
+    0.5 * GIB;
+  const free = freeDiskBytes(base);
+  if (free < needed) {
+    throw new Error(
+      `not enough free disk in ${base}: ${(needed / GIB).toFixed(1)} GiB needed, ${(free / GIB).toFixed(1)} GiB free (use --work-dir)`,
+    );
+  }
 }
 
 export function formatPipeline(r: PipelineReport): string {
