@@ -122,7 +122,8 @@ describe('npm run bench:engine --scale small', () => {
             1e-4 * Math.max(1, row.agreement!.maxAbsReference),
           );
         } else {
-          expect(row.agreement!.cosine).toBeGreaterThan(0.99);
+          // Gross errors only: the stated bounds per precision live in the fidelity tests.
+          expect(row.agreement!.cosine).toBeGreaterThan(0.95);
         }
       }
       for (const b of report.baselineRows.filter((b) => b.baseline !== 'HF fp32'))
