@@ -40,7 +40,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 interface CliOptions {
   scale: BenchScale;
-  precision: Precision;
+  precisions: Precision[];
   photos: number;
   threads: number;
   workers: number;
@@ -56,6 +56,13 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+const precisionList = (value: string): Precision[] => {
+  const list = value.split(',').map((s) => s.trim());
+  if (list.length === 0 || !list.every(isPrecision))
+    throw new InvalidArgumentError('expected a comma list of fp32, fp16, int8, int4');
+  return list;
+};
+
 function parseArgs(argv: string[]): CliOptions {
   return new Command('bench:pipeline')
     .description(
@@ -65,13 +72,10 @@ function parseArgs(argv: string[]): CliOptions {
       new Option('--scale <scale>', 'model dimensions').choices(['full', 'small']).default('full'),
     )
     .option(
-      '--precision <precision>',
-      'conversion precision (models convert --precision)',
-      (v: string) => {
-        if (!isPrecision(v)) throw new InvalidArgumentError('expected fp32, fp16, int8 or int4');
-        return v;
-      },
-      'fp32',
+      '--precisions <list>',
+      'conversion precisions (models convert --precision), one indexing run each, in this order',
+      precisionList,
+      ['fp32', 'int4'],
     )
     .option('--photos <n>', 'photos to index (copies of the test library)', positiveInt, 48)
     .option('--threads <n>', 'onnxruntime threads per session', positiveInt, availableParallelism())
@@ -91,25 +95,34 @@ function parseArgs(argv: string[]): CliOptions {
     .opts<CliOptions>();
 }
 
-export interface PipelineReport {
-  scale: BenchScale;
+/** One indexing run at one precision. */
+export interface PipelineRow {
   precision: Precision;
-  cpu: ReturnType<typeof cpuFeatures>;
-  cores: number;
-  memoryGiB: number;
-  threads: number;
-  photos: number;
+  /** Why this precision could not run (e.g. the converter cannot make it); the rest is then empty. */
+  unavailable: string | null;
   processed: number;
   errors: number;
   seconds: number;
   photosPerHour: number;
-  timings: IndexReport['timings'];
+  /** This row's photos/hour ÷ the first row's (same run, same photos). */
+  vsFirst: number | null;
+  timings: IndexReport['timings'] | null;
   /** Peak resident memory of this process from loading both models to the end of indexing. */
   peakRssMb: number;
   /** What the run left in the database (random weights: the caption is nonsense by design). */
   written: { captions: number; tags: number; sampleCaption: string | null };
   modelBytes: { captioning: number; retrieval: number };
   convertSeconds: { captioning: number; retrieval: number };
+}
+
+export interface PipelineReport {
+  scale: BenchScale;
+  cpu: ReturnType<typeof cpuFeatures>;
+  cores: number;
+  memoryGiB: number;
+  threads: number;
+  photos: number;
+  rows: PipelineRow[];
 }
 
 async function main(): Promise<void> {
@@ -126,28 +139,108 @@ async function main(): Promise<void> {
       process.exit(130);
     });
   try {
-    const converted = {
-      captioning: await prepareModel(work, 'captioning', benchConfig(options.scale), options),
-      retrieval: await prepareModel(
-        work,
-        'retrieval',
-        retrievalBenchConfig(options.scale),
-        options,
-      ),
+    const checkpoints = {
+      captioning: join(work, 'captioning-hf'),
+      retrieval: join(work, 'retrieval-hf'),
     };
+    log('writing random fp16 checkpoints');
+    await writePipelineCheckpoint(
+      checkpoints.captioning,
+      'captioning',
+      benchConfig(options.scale),
+      options.seed,
+    );
+    await writePipelineCheckpoint(
+      checkpoints.retrieval,
+      'retrieval',
+      retrievalBenchConfig(options.scale),
+      options.seed,
+    );
     const library = join(work, 'library');
     const count = buildBenchLibrary(options.source, library, options.photos);
+    const rows: PipelineRow[] = [];
+    for (const precision of options.precisions) {
+      const row = await indexAtPrecision(work, checkpoints, library, count, precision, options);
+      rows.push(row);
+      const first = rows.find((r) => r.unavailable === null);
+      row.vsFirst =
+        row.unavailable === null && first ? row.photosPerHour / first.photosPerHour : null;
+    }
+    const result: PipelineReport = {
+      scale: options.scale,
+      cpu: cpuFeatures(),
+      cores: availableParallelism(),
+      memoryGiB: totalMemoryBytes() / GIB,
+      threads: options.threads,
+      photos: count,
+      rows,
+    };
+    console.log(formatPipeline(result));
+    if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
+    const ran = rows.filter((r) => r.unavailable === null);
+    const failed = ran.filter((r) => r.errors > 0 || r.processed === 0 || r.written.captions === 0);
+    if (ran.length === 0 || failed.length > 0) process.exitCode = 1;
+  } finally {
+    cleanup();
+  }
+}
 
+/** Converts both checkpoints at `precision`, indexes the library with them, removes them again. */
+async function indexAtPrecision(
+  work: string,
+  checkpoints: { captioning: string; retrieval: string },
+  library: string,
+  count: number,
+  precision: Precision,
+  options: CliOptions,
+): Promise<PipelineRow> {
+  const row: PipelineRow = {
+    precision,
+    unavailable: null,
+    processed: 0,
+    errors: 0,
+    seconds: 0,
+    photosPerHour: 0,
+    vsFirst: null,
+    timings: null,
+    peakRssMb: 0,
+    written: { captions: 0, tags: 0, sampleCaption: null },
+    modelBytes: { captioning: 0, retrieval: 0 },
+    convertSeconds: { captioning: 0, retrieval: 0 },
+  };
+  const models = join(work, `models-${precision}`);
+  try {
+    let converted: { captioning: string; retrieval: string };
+    try {
+      converted = {
+        captioning: convertAt(
+          checkpoints.captioning,
+          join(models, 'captioning'),
+          precision,
+          row,
+          'captioning',
+        ),
+        retrieval: convertAt(
+          checkpoints.retrieval,
+          join(models, 'retrieval'),
+          precision,
+          row,
+          'retrieval',
+        ),
+      };
+    } catch (error) {
+      row.unavailable = error instanceof Error ? error.message : String(error);
+      log(`${precision}: unavailable: ${row.unavailable}`);
+      return row;
+    }
     const rss = new PeakRss();
     rss.reset();
-    log(`loading both models (${options.threads} threads each)`);
+    log(`${precision}: loading both models (${options.threads} threads each)`);
     const runtime = { providers: ['cpu'] as const, intraOpThreads: options.threads };
-    const captioner = await Blip2Captioner.load(converted.captioning.dir, runtime);
-    const retrieval = await Blip2Retrieval.load(converted.retrieval.dir, runtime);
+    const captioner = await Blip2Captioner.load(converted.captioning, runtime);
+    const retrieval = await Blip2Retrieval.load(converted.retrieval, runtime);
     const pool = new DecodePool({ size: options.workers });
-    const db = openLibraryDatabase(join(work, 'library.db'));
-    let report: IndexReport;
-    let written: PipelineReport['written'];
+    const db = openLibraryDatabase(join(models, 'library.db'));
     try {
       const vectors = new VectorIndexSync(db, retrieval);
       const indexer = new Indexer({
@@ -155,20 +248,27 @@ async function main(): Promise<void> {
         captioner,
         retrieval,
         pool,
-        thumbnailDir: join(work, 'thumbnails'),
+        thumbnailDir: join(models, 'thumbnails'),
         // As `sightline index` does: the vector index catches up as batches commit.
         onBatchCommitted: (photoIds) => vectors.noteChanged(photoIds.length),
         onProgress: (p) => {
           if (p.phase === 'indexing') process.stderr.write(`  indexed ${p.done}/${p.total}\r`);
         },
       });
-      log(`indexing ${count} photos, ${pool.size} decode worker(s)`);
+      log(`${precision}: indexing ${count} photos, ${pool.size} decode worker(s)`);
       vectors.repair();
-      report = await indexer.run([{ path: library }]);
+      const report = await indexer.run([{ path: library }]);
       vectors.flush();
       vectors.close();
       process.stderr.write('\n');
-      written = {
+      Object.assign(row, {
+        processed: report.processed,
+        errors: report.errors,
+        seconds: report.seconds,
+        photosPerHour: (report.processed / report.seconds) * 3600,
+        timings: report.timings,
+      });
+      row.written = {
         captions: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM captions').get()!.n,
         tags: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM tags').get()!.n,
         sampleCaption:
@@ -180,67 +280,40 @@ async function main(): Promise<void> {
       await pool.close();
       await Promise.all([captioner.release(), retrieval.release()]);
     }
-    const result: PipelineReport = {
-      scale: options.scale,
-      precision: options.precision,
-      cpu: cpuFeatures(),
-      cores: availableParallelism(),
-      memoryGiB: totalMemoryBytes() / GIB,
-      threads: options.threads,
-      photos: count,
-      processed: report.processed,
-      errors: report.errors,
-      seconds: report.seconds,
-      photosPerHour: (report.processed / report.seconds) * 3600,
-      timings: report.timings,
-      peakRssMb: rss.megabytes(),
-      written,
-      modelBytes: { captioning: converted.captioning.bytes, retrieval: converted.retrieval.bytes },
-      convertSeconds: {
-        captioning: converted.captioning.seconds,
-        retrieval: converted.retrieval.seconds,
-      },
-    };
-    console.log(formatPipeline(result));
-    if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-    if (report.errors > 0 || report.processed === 0 || written.captions === 0) process.exitCode = 1;
+    row.peakRssMb = rss.megabytes();
+    return row;
   } finally {
-    cleanup();
+    rmSync(models, { recursive: true, force: true });
   }
 }
 
-/** Writes the random checkpoint, converts it at the requested precision, removes the checkpoint. */
-async function prepareModel(
-  work: string,
+/** `models convert --precision`, checked against the manifest so no fp32 graph runs under another name. */
+function convertAt(
+  source: string,
+  out: string,
+  precision: Precision,
+  row: PipelineRow,
   model: 'captioning' | 'retrieval',
-  rawConfig: Record<string, unknown>,
-  options: CliOptions,
-): Promise<{ dir: string; bytes: number; seconds: number }> {
-  const source = join(work, `${model}-hf`);
-  const out = join(work, model);
-  log(`${model}: writing random fp16 weights`);
-  await writePipelineCheckpoint(source, model, rawConfig, options.seed);
-  log(`${model}: converting (${options.precision})`);
+): string {
+  log(`${precision}: converting the ${model} model`);
   const started = performance.now();
   // `precision` is the conversion option of issue 9; a build whose converter ignores it would
-  // silently produce fp32 graphs, so the manifest must confirm the precision below.
-  const convertOptions: ConvertOptions & { precision: Precision } = {
-    precision: options.precision,
-  };
+  // silently write fp32 graphs, which the manifest check below catches.
+  const convertOptions: ConvertOptions & { precision: Precision } = { precision };
   convertCheckpoint(source, out, convertOptions);
-  const seconds = (performance.now() - started) / 1000;
-  rmSync(source, { recursive: true, force: true });
+  row.convertSeconds[model] = (performance.now() - started) / 1000;
   if (!existsSync(join(out, MANIFEST_FILE))) throw new Error(`${out}: conversion left no manifest`);
   const manifest = JSON.parse(readFileSync(join(out, MANIFEST_FILE), 'utf8')) as {
     precision?: string;
   };
   const recorded = manifest.precision ?? 'fp32';
-  if (recorded !== options.precision) {
+  if (recorded !== precision) {
     throw new Error(
-      `asked for --precision ${options.precision}, the converter wrote ${recorded} graphs (no precision support in this build's convertCheckpoint)`,
+      `asked for --precision ${precision}, the converter wrote ${recorded} graphs (no precision support in this build's convertCheckpoint)`,
     );
   }
-  return { dir: out, bytes: folderBytes(out), seconds };
+  row.modelBytes[model] = folderBytes(out);
+  return out;
 }
 
 /** The fp16 checkpoint and its fp32 conversion (twice its size) exist together, per model. */
@@ -260,18 +333,29 @@ function checkDisk(base: string, scale: BenchScale): void {
 }
 
 export function formatPipeline(r: PipelineReport): string {
-  const s = (ms: number): string => (ms / 1000).toFixed(1);
+  const s = (ms: number | undefined): string => (ms === undefined ? '-' : (ms / 1000).toFixed(1));
+  const mb = (bytes: number): string => (bytes / MIB).toFixed(1);
   return [
-    `BLIP-2 indexing pipeline (${r.scale} scale, random weights, ${r.precision}): ${r.threads} onnxruntime threads`,
+    `BLIP-2 indexing pipeline (${r.scale} scale, random weights): ${r.photos} photos, ${r.threads} onnxruntime threads`,
     `CPU: ${describeCpu(r.cpu)}; ${r.cores} logical cores, ${r.memoryGiB.toFixed(1)} GiB RAM`,
     '',
-    '| precision | photos | errors | seconds | photos/hour | decode wait s | model s | database s | peak RSS MB | captioning model MB | retrieval model MB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    `| ${r.precision} | ${r.processed} | ${r.errors} | ${r.seconds.toFixed(1)} | ${r.photosPerHour.toFixed(0)} | ${s(r.timings.decodeMs)} | ${s(r.timings.modelMs)} | ` +
-      `${s(r.timings.databaseMs)} | ${r.peakRssMb.toFixed(0)} | ${(r.modelBytes.captioning / MIB).toFixed(1)} | ${(r.modelBytes.retrieval / MIB).toFixed(1)} |`,
+    '| precision | photos | errors | seconds | photos/hour | vs first | decode wait s | model s | database s | peak RSS MB | captioning model MB | retrieval model MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.rows.map((row) =>
+      row.unavailable
+        ? `| ${row.precision} | unavailable: ${row.unavailable} |`
+        : `| ${row.precision} | ${row.processed} | ${row.errors} | ${row.seconds.toFixed(1)} | ${row.photosPerHour.toFixed(0)} | ` +
+          `${row.vsFirst === null ? '-' : `${row.vsFirst.toFixed(2)}×`} | ${s(row.timings?.decodeMs)} | ${s(row.timings?.modelMs)} | ` +
+          `${s(row.timings?.databaseMs)} | ${row.peakRssMb.toFixed(0)} | ${mb(row.modelBytes.captioning)} | ${mb(row.modelBytes.retrieval)} |`,
+    ),
     '',
     'model = vision + captions (default beams) + ITC + tags; peak RSS from loading both models to the end of indexing.',
-    `database: ${r.written.captions} captions, ${r.written.tags} tags; first caption: ${JSON.stringify(r.written.sampleCaption)}`,
+    ...r.rows
+      .filter((row) => !row.unavailable)
+      .map(
+        (row) =>
+          `${row.precision} database: ${row.written.captions} captions, ${row.written.tags} tags; first caption: ${JSON.stringify(row.written.sampleCaption)}`,
+      ),
   ].join('\n');
 }
 
