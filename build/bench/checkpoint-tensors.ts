@@ -12,6 +12,9 @@ export interface TensorSpec {
 /** The checkpoint parts a benchmark stage needs (the full converter would want all of them). */
 export type CheckpointPart = 'vision' | 'qformer' | 'language';
 
+/** Whole checkpoints, for the pipeline bench: captioning (OPT) and retrieval (ITM/ITC). */
+export type CheckpointModel = 'captioning' | 'retrieval';
+
 type Add = (name: string, shape: readonly number[], init?: TensorInit) => void;
 
 /** Tensor names and shapes exactly as Hugging Face's Blip2ForConditionalGeneration state dict. */
@@ -21,6 +24,21 @@ export function checkpointTensors(config: Blip2Config, part: CheckpointPart): Te
   if (part === 'vision') addVision(config, add);
   if (part === 'qformer') addQformer(config, add);
   if (part === 'language') addOpt(config, add);
+  return specs;
+}
+
+/**
+ * A whole checkpoint: Blip2ForConditionalGeneration's, or Blip2ForImageTextRetrieval's (the
+ * Q-Former with its text path, embeddings, ITC projections and ITM head; no language model).
+ */
+export function modelTensors(config: Blip2Config, model: CheckpointModel): TensorSpec[] {
+  if (model === 'captioning')
+    return (['vision', 'qformer', 'language'] as const).flatMap((part) =>
+      checkpointTensors(config, part),
+    );
+  const specs = checkpointTensors(config, 'vision');
+  const add: Add = (name, shape, init = 'normal') => specs.push({ name, shape, init });
+  addQformer(config, add, true);
   return specs;
 }
 
@@ -55,8 +73,15 @@ function addVision({ vision: v }: Blip2Config, add: Add): void {
   addLayerNorm(add, `${p}.post_layernorm`, D);
 }
 
-/** Query tokens, the query path of the Q-Former and language_projection (no text FFN in the OPT checkpoint). */
-function addQformer({ qformer: q, text, numQueryTokens }: Blip2Config, add: Add): void {
+/**
+ * Query tokens, the query path of the Q-Former and language_projection (no text FFN in the OPT
+ * checkpoint); with `retrieval`, the text path, ITC projections and ITM head instead.
+ */
+function addQformer(
+  { qformer: q, text, numQueryTokens, imageTextHiddenSize }: Blip2Config,
+  add: Add,
+  retrieval = false,
+): void {
   const D = q.hiddenSize;
   add('query_tokens', [1, numQueryTokens, D]);
   addLayerNorm(add, 'qformer.layernorm', D);
@@ -74,8 +99,21 @@ function addQformer({ qformer: q, text, numQueryTokens }: Blip2Config, add: Add)
     addLinear(add, `${l}.intermediate_query.dense`, q.intermediateSize, D);
     addLinear(add, `${l}.output_query.dense`, D, q.intermediateSize);
     addLayerNorm(add, `${l}.output_query.LayerNorm`, D);
+    if (retrieval) {
+      addLinear(add, `${l}.intermediate.dense`, q.intermediateSize, D);
+      addLinear(add, `${l}.output.dense`, D, q.intermediateSize);
+      addLayerNorm(add, `${l}.output.LayerNorm`, D);
+    }
   }
-  addLinear(add, 'language_projection', text.wordEmbedProjDim, D);
+  if (!retrieval) {
+    addLinear(add, 'language_projection', text.wordEmbedProjDim, D);
+    return;
+  }
+  add('embeddings.word_embeddings.weight', [q.vocabSize, D]);
+  add('embeddings.position_embeddings.weight', [q.maxPositionEmbeddings, D]);
+  addLinear(add, 'vision_projection', imageTextHiddenSize, D);
+  addLinear(add, 'text_projection', imageTextHiddenSize, D);
+  addLinear(add, 'itm_head', 2, D);
 }
 
 /** OPTForCausalLM; lm_head is tied to embed_tokens and not stored (as save_pretrained writes it). */

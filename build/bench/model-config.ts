@@ -108,3 +108,18 @@ export function benchConfig(scale: BenchScale): Record<string, unknown> {
     },
   };
 }
+
+/** config.json of the Blip2ForImageTextRetrieval checkpoint paired with benchConfig (same vision tower). */
+export function retrievalBenchConfig(scale: BenchScale): Record<string, unknown> {
+  const captioning = benchConfig(scale);
+  return {
+    ...captioning,
+    architectures: ['Blip2ForImageTextRetrieval'],
+    qformer_config: {
+      ...(captioning.qformer_config as Record<string, unknown>),
+      use_qformer_text_input: true,
+      // blip2-itm-vit-g: BERT's vocabulary plus [DEC].
+      vocab_size: scale === 'full' ? 30523 : 155,
+    },
+  };
+}

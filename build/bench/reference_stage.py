@@ -1,14 +1,8 @@
-"""PyTorch side of `npm run bench:engine`: runs one BLIP-2 stage with the reference implementation.
+"""Fallback PyTorch side of `npm run bench:engine` (when the transformers venv is missing): runs
+one BLIP-2 stage with the pure-torch reference implementation (`blip2_ref.py`) on Debian's torch.
 
 Usage: reference_stage.py <reference_dir> <threads>
-
-A line protocol on stdin/stdout (one JSON object per line each way) so the bench can interleave
-PyTorch and onnxruntime repetitions while both hold their weights:
-  first line out     {"ready": true, versions...} or {"ready": false, "error": ...} (then exit)
-  {"cmd": "load", "ckpt": dir}                        -> {"ok": true, "seconds": s}
-  {"cmd": "run", "fn": name, "inputs": dir, "save": dir|null} -> {"ok": true, "ms": m}
-  {"cmd": "stats"}                                    -> {"ok": true, "peak_rss_mb": mb}
-Tensors travel as bundles (see tensor-bundle.ts). Only the forward call is timed.
+Protocol and stage inputs: see bench_common.py and hf_stage.py (the same commands and bundles).
 
 Weights are read tensor by tensor and upcast fp16 -> fp32 one at a time: the reference's own
 read_safetensors reads the whole file into memory first, which for OPT-2.7B (5.4 GB fp16 ->
@@ -17,19 +11,11 @@ read_safetensors reads the whole file into memory first, which for OPT-2.7B (5.4
 
 import json
 import os
-import resource
 import struct
 import sys
 import time
-import traceback
 
-stdout = sys.stdout
-sys.stdout = sys.stderr  # nothing but protocol lines may reach the bench's pipe
-
-
-def reply(obj):
-    stdout.write(json.dumps(obj) + "\n")
-    stdout.flush()
+from bench_common import Bundles, reply, serve, timed, torch_blas, torch_read_bandwidth
 
 
 def main():
@@ -44,33 +30,9 @@ def main():
         reply({"ready": False, "error": f"{type(error).__name__}: {error}"})
         return
     torch.set_num_threads(threads)
-    blas = limit_blas_threads(threads)
     reply({"ready": True, "torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0],
-           "blas": blas, "threads": torch.get_num_threads()})
-    stage = Stage(np, torch, ref)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        cmd = json.loads(line)
-        try:
-            reply(dict(ok=True, **stage.handle(cmd)))
-        except Exception:  # noqa: BLE001 - reported to the bench, which fails the stage
-            reply({"ok": False, "error": traceback.format_exc()})
-        if cmd.get("cmd") == "quit":
-            return
-
-
-def limit_blas_threads(threads):
-    """torch.set_num_threads covers OpenMP; OpenBLAS keeps its own pool (the bench also sets
-    OPENBLAS_NUM_THREADS). Returns a description of the BLAS in use when threadpoolctl exists."""
-    try:
-        import threadpoolctl
-    except ImportError:
-        return "unknown (no threadpoolctl)"
-    threadpoolctl.threadpool_limits(limits=threads, user_api="blas")
-    infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
-    return ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('threading_layer', '?')}, "
-                     f"{i.get('num_threads')} threads)" for i in infos) or "none found"
+           "threads": torch.get_num_threads(), **torch_blas(torch, threads)})
+    serve(Stage(np, torch, ref).handle)
 
 
 class Stage:
@@ -80,23 +42,26 @@ class Stage:
         self.np, self.torch, self.ref = np, torch, ref
         self.P = {}
         self.cfg = None
-        self.inputs_dir = None
-        self.inputs = {}
+        self.bundles = Bundles(np, torch)
 
     def handle(self, cmd):
         kind = cmd["cmd"]
         if kind == "load":
+            if cmd.get("variant", "fp32") != "fp32":
+                raise ValueError("the reference runs in fp32 only")
             start = time.perf_counter()
             self.cfg = self.ref.load_blip2_config(cmd["ckpt"])
             self.P = self.load_weights(os.path.join(cmd["ckpt"], "model.safetensors"))
             return {"seconds": time.perf_counter() - start, "tensors": len(self.P)}
+        if kind == "bandwidth":
+            return torch_read_bandwidth(self.torch, int(cmd["bytes"]))
         if kind == "run":
-            return self.run(cmd["fn"], cmd["inputs"], cmd.get("save"))
-        if kind == "stats":
-            # ru_maxrss is in KiB on Linux.
-            return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-        if kind == "quit":
-            return {}
+            inputs = self.bundles.read(cmd["inputs"])
+            forward = {"vision": self.vision, "qformer": self.qformer, "decoder": self.decoder}[cmd["fn"]]
+            outputs, ms = timed(self.torch, lambda: forward(inputs))
+            if cmd.get("save"):
+                self.bundles.save(cmd["save"], outputs)
+            return {"ms": ms}
         raise ValueError(f"unknown command {kind}")
 
     def load_weights(self, path):
@@ -116,31 +81,6 @@ class Stage:
                 weights[name] = torch.from_numpy(stored.astype(np.float32, copy=False).reshape(info["shape"]))
         return weights
 
-    def read_inputs(self, folder):
-        if folder == self.inputs_dir:
-            return self.inputs
-        np, torch = self.np, self.torch
-        with open(os.path.join(folder, "bundle.json")) as f:
-            index = json.load(f)
-        tensors = {}
-        for name, entry in index.items():
-            dtype = np.float32 if entry["dtype"] == "float32" else np.int64
-            data = np.fromfile(os.path.join(folder, entry["file"]), dtype=dtype).reshape(entry["shape"])
-            tensors[name] = torch.from_numpy(data)
-        self.inputs_dir, self.inputs = folder, tensors
-        return tensors
-
-    def run(self, fn, inputs_dir, save_dir):
-        inputs = self.read_inputs(inputs_dir)
-        forward = {"vision": self.vision, "qformer": self.qformer, "decoder": self.decoder}[fn]
-        with self.torch.no_grad():
-            start = time.perf_counter()
-            outputs = forward(inputs)
-            ms = (time.perf_counter() - start) * 1000
-        if save_dir:
-            self.save(save_dir, outputs)
-        return {"ms": ms}
-
     def vision(self, inputs):
         return {"image_embeds": self.ref.vision_forward(self.P, self.cfg["vision_config"], inputs["pixel_values"])}
 
@@ -148,27 +88,20 @@ class Stage:
         image = inputs["image_embeds"]
         queries = self.P["query_tokens"].expand(image.shape[0], -1, -1)
         out = self.ref.qformer_forward(self.P, self.cfg["qformer_config"], queries, encoder_hidden_states=image)
-        return {"query_output": out, "language_inputs": self.ref._linear(self.P, "language_projection", out)}
+        return {"language_inputs": self.ref._linear(self.P, "language_projection", out)}
 
     def decoder(self, inputs):
+        """The stage-neutral decoder call of hf_stage.py: optional prefix_embeds, input_ids,
+        attention_mask over past + current, optional past.{i}.key/value; last-position logits."""
         tcfg = self.cfg["text_config"]
-        past = [(inputs[f"past_key_values.{i}.key"], inputs[f"past_key_values.{i}.value"])
-                for i in range(tcfg["num_hidden_layers"])]
-        # An empty cache is how the ONNX graph spells prefill; the reference spells it None.
-        if past[0][0].shape[2] == 0:
-            past = None
-        logits, _ = self.ref.opt_forward(self.P, tcfg, inputs["inputs_embeds"], inputs["attention_mask"], past)
-        return {"logits": logits}
-
-    def save(self, folder, outputs):
-        os.makedirs(folder, exist_ok=True)
-        index = {}
-        for i, (name, tensor) in enumerate(outputs.items()):
-            array = tensor.contiguous().numpy().astype(self.np.float32, copy=False)
-            array.tofile(os.path.join(folder, f"{i}.bin"))
-            index[name] = {"dtype": "float32", "shape": list(array.shape), "file": f"{i}.bin"}
-        with open(os.path.join(folder, "bundle.json"), "w") as f:
-            json.dump(index, f)
+        embeds = self.P["language_model.model.decoder.embed_tokens.weight"][inputs["input_ids"]]
+        if "prefix_embeds" in inputs:
+            embeds = self.torch.cat([inputs["prefix_embeds"], embeds], dim=1)
+        past = None
+        if "past.0.key" in inputs:
+            past = [(inputs[f"past.{i}.key"], inputs[f"past.{i}.value"]) for i in range(tcfg["num_hidden_layers"])]
+        logits, _ = self.ref.opt_forward(self.P, tcfg, embeds, inputs["attention_mask"], past)
+        return {"last_logits": logits[:, -1, :]}
 
 
 if __name__ == "__main__":

@@ -3,37 +3,57 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Blip2Config } from '../../native-models/builder/architectures/blip-2-config.ts';
-import { writeGraph } from '../../native-models/builder/graph-file.ts';
-import { HfCheckpoint } from '../../native-models/checkpoint/hf-checkpoint.ts';
+import type { Precision } from '../../native-models/builder/precision.ts';
 import { GraphSession } from '../../src-main/engine/runtime/ort.ts';
 import type { Tensor } from '../../src-main/engine/runtime/tensor.ts';
+import { BaselineProcess, baselineName, type Baseline } from './baseline-process.ts';
 import { checkpointTensors, elementCount } from './checkpoint-tensors.ts';
+import { buildOurGraphs, formatKey, type OurGraph } from './our-graphs.ts';
 import { writeRandomSafetensors } from './random-checkpoint.ts';
-import { ReferenceProcess } from './reference-process.ts';
-import { floatOutput, type BenchStage, type BenchStep, type Carry } from './stages.ts';
-import { availableMemoryBytes, folderBytes, GIB, PeakRss } from './system.ts';
-import { readFloatBundle, writeBundle } from './tensor-bundle.ts';
+import type { BenchStage, BenchStep, Carry, StepContext } from './stages.ts';
+import { availableMemoryBytes, GIB, PeakRss } from './system.ts';
+import { readFloatBundle, writeBundle, type FloatArray } from './tensor-bundle.ts';
 
-export interface StepResult {
-  stage: string;
-  ortMs: number[];
-  torchMs: number[] | null;
-  maxAbsDiff: number | null;
-  /** Largest |reference value|, to read the difference against. */
-  maxAbsReference: number | null;
-  ortOutputFinite: boolean;
-  mode: 'interleaved' | 'sequential' | 'ort only';
+/** Our graph against one PyTorch configuration, on one step. */
+export interface Pairing {
+  baseline: string;
+  /** Interleaved A B A B when both fit in memory together, else one after the other. */
+  mode: 'interleaved' | 'sequential';
+  oursMs: number[];
+  baselineMs: number[];
 }
 
-export interface StageReport {
+export interface GraphStepResult {
+  /** Every timed run of this graph on this step, all pairings together. */
+  oursMs: number[];
+  pairings: Pairing[];
+  output: FloatArray | null;
+}
+
+export interface BaselineStepResult {
+  ms: number[];
+  output: FloatArray | null;
+}
+
+export interface StepResult {
+  label: string;
+  rows: number;
+  weightBound: boolean;
+  /** By formatKey of our graph. */
+  graphs: Record<string, GraphStepResult>;
+  /** By baseline name. */
+  baselines: Record<string, BaselineStepResult>;
+}
+
+export interface StageResult {
   name: string;
+  graphs: (OurGraph & { peakRssMb: number | null })[];
   steps: StepResult[];
+  baselinePeakRssMb: Record<string, number>;
+  /** Baselines that could not run on this stage, and why. */
+  baselineUnavailable: Record<string, string>;
   weightsFp16Bytes: number;
-  diskBytes: number;
   generateSeconds: number;
-  convertSeconds: number;
-  ortPeakRssMb: number;
-  torchPeakRssMb: number | null;
 }
 
 export interface RunnerOptions {
@@ -43,20 +63,21 @@ export interface RunnerOptions {
   threads: number;
   reps: number;
   seed: number;
-  /** False when the reference cannot run (reason reported once by the caller). */
-  withReference: boolean;
+  precisions: readonly Precision[];
+  /** The PyTorch configurations to time (already checked to start). */
+  baselines: readonly Baseline[];
   progress: (message: string) => void;
 }
 
-/** Both sides hold the weights as fp32 while interleaving; leave room for activations and the OS. */
+/** Room left for activations, caches and the OS when two sides hold their weights together. */
 const MEMORY_HEADROOM = 3 * GIB;
 
-/** Generates the stage's weights, converts them, times onnxruntime and the reference, then deletes it all. */
+/** Generates the stage's weights, builds our graphs, times them and the baselines, deletes it all. */
 export async function runStage(
   stage: BenchStage,
   carry: Carry,
   options: RunnerOptions,
-): Promise<StageReport> {
+): Promise<StageResult> {
   const { config, progress } = options;
   const dir = join(options.workDir, stage.name);
   mkdirSync(dir, { recursive: true });
@@ -66,34 +87,22 @@ export async function runStage(
     progress(
       `generating ${specs.length} random fp16 tensors (${(fp16Bytes / GIB).toFixed(2)} GiB)`,
     );
-    let started = performance.now();
+    const started = performance.now();
     writeFileSync(join(dir, 'config.json'), JSON.stringify(options.rawConfig, null, 2));
     await writeRandomSafetensors(join(dir, 'model.safetensors'), specs, options.seed);
     const generateSeconds = (performance.now() - started) / 1000;
 
-    progress(`converting to ONNX (fp32, ${((2 * fp16Bytes) / GIB).toFixed(2)} GiB)`);
-    started = performance.now();
-    const ckpt = new HfCheckpoint(dir);
-    try {
-      writeGraph(dir, stage.name, ckpt, (g) => stage.build(g, ckpt, config), `bench ${stage.name}`);
-    } finally {
-      ckpt.close();
-    }
-    const convertSeconds = (performance.now() - started) / 1000;
-    const diskBytes = folderBytes(dir);
-
-    const fp32Bytes = 2 * fp16Bytes;
-    const interleave =
-      options.withReference && 2 * fp32Bytes + MEMORY_HEADROOM < availableMemoryBytes();
-    const measured = await measure(stage, carry, dir, options, interleave);
-    return {
-      name: stage.name,
-      weightsFp16Bytes: fp16Bytes,
-      diskBytes,
-      generateSeconds,
-      convertSeconds,
-      ...measured,
-    };
+    const graphs = buildOurGraphs(stage, config, dir, options.precisions, progress);
+    for (const g of graphs.filter((g) => g.unavailable)) progress(`unavailable: ${g.unavailable}`);
+    const measured = await new StageMeasurement(
+      stage,
+      carry,
+      dir,
+      options,
+      graphs,
+      fp16Bytes,
+    ).run();
+    return { name: stage.name, weightsFp16Bytes: fp16Bytes, generateSeconds, ...measured };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -104,108 +113,250 @@ interface Side {
   run: () => Promise<number>;
 }
 
-interface StepState {
-  step: BenchStep;
-  inputsDir: string;
-  referenceDir: string;
-  ortOutputs: Record<string, Tensor>;
-  ortMs: number[];
-  torchMs: number[] | null;
+/** Peak memory of a baseline variant while loading, as a multiple of the fp16 checkpoint. */
+const BASELINE_MEMORY_FACTOR: Record<Baseline['variant'], number> = {
+  fp32: 2,
+  bf16: 1.2,
+  // quantize_dynamic starts from the fp32 model (and swaps its Linears in place).
+  'int8-dynamic': 2.2,
+};
+
+class StageMeasurement {
+  private readonly steps: BenchStep[];
+  private readonly ctx: StepContext;
+  private readonly inputs: Record<string, Tensor>[];
+  private readonly results: StepResult[];
+  private readonly peakRss = new Map<string, number>();
+  private readonly baselinePeakRssMb: Record<string, number> = {};
+  private readonly baselineUnavailable: Record<string, string> = {};
+  private readonly rss = new PeakRss();
+
+  constructor(
+    private readonly stage: BenchStage,
+    private readonly carry: Carry,
+    private readonly dir: string,
+    private readonly options: RunnerOptions,
+    private readonly graphs: OurGraph[],
+    private readonly fp16Bytes: number,
+  ) {
+    this.steps = stage.steps(options.config);
+    this.ctx = { config: options.config, dir, carry };
+    this.inputs = this.steps.map((s) => s.inputs(this.ctx));
+    this.results = this.steps.map((s) => ({
+      label: s.label,
+      rows: s.rows,
+      weightBound: s.weightBound,
+      graphs: {},
+      baselines: {},
+    }));
+    if (options.baselines.length > 0)
+      this.inputs.forEach((tensors, i) => writeBundle(this.inputsDir(i), tensors));
+  }
+
+  async run(): Promise<Omit<StageResult, 'name' | 'weightsFp16Bytes' | 'generateSeconds'>> {
+    const usable = this.graphs.filter((g) => g.path !== null);
+    for (const baseline of this.options.baselines) await this.measureAgainst(baseline, usable);
+    // Every baseline failed to load on this stage: our graphs are still timed, alone.
+    for (const graph of usable.filter((g) => this.graphResult(g, 0).oursMs.length === 0))
+      await this.timeOursAlone(graph);
+    this.exportCarry(usable);
+    return {
+      graphs: this.graphs.map((g) => ({
+        ...g,
+        peakRssMb: this.peakRss.get(formatKey(g.format)) ?? null,
+      })),
+      steps: this.results,
+      baselinePeakRssMb: this.baselinePeakRssMb,
+      baselineUnavailable: this.baselineUnavailable,
+    };
+  }
+
+  /**
+   * Our graphs that fit in memory beside the baseline are timed interleaved with it; the others
+   * alone, before the baseline loads (their pairing is then 'sequential').
+   */
+  private async measureAgainst(baseline: Baseline, usable: OurGraph[]): Promise<void> {
+    const name = baselineName(baseline);
+    const baselineBytes = BASELINE_MEMORY_FACTOR[baseline.variant] * this.fp16Bytes;
+    const fits = (g: OurGraph): boolean =>
+      g.weightBytes + baselineBytes + MEMORY_HEADROOM < availableMemoryBytes();
+    const alone = new Map<OurGraph, number[][]>();
+    for (const graph of usable.filter((g) => !fits(g)))
+      alone.set(graph, await this.timeOursAlone(graph));
+
+    this.options.progress(`loading ${name}`);
+    const started = await BaselineProcess.start(baseline.kind, this.options.threads);
+    if ('skipped' in started) {
+      this.baselineUnavailable[name] = started.skipped;
+      return;
+    }
+    const process = started.process;
+    try {
+      try {
+        await process.load(this.dir, this.stage.part, baseline.variant);
+      } catch (error) {
+        this.baselineUnavailable[name] = firstLine(error);
+        this.options.progress(`${name} unavailable: ${this.baselineUnavailable[name]}`);
+        return;
+      }
+      const baselineSides = this.steps.map((_, i) => this.baselineSide(process, name, i));
+      if (alone.size > 0) {
+        for (const [i, step] of this.steps.entries()) {
+          this.options.progress(`${step.label}: ${this.options.reps} repetitions of ${name} alone`);
+          const [ms] = await timeSides([baselineSides[i]!], this.options.reps, false);
+          this.baselineResult(name, i).ms.push(...ms!);
+          for (const [graph, oursMs] of alone) {
+            this.graphResult(graph, i).pairings.push({
+              baseline: name,
+              mode: 'sequential',
+              oursMs: oursMs[i]!,
+              baselineMs: ms!,
+            });
+          }
+        }
+      }
+      for (const graph of usable.filter(fits)) {
+        await this.withSession(graph, async (session) => {
+          for (const [i, step] of this.steps.entries()) {
+            this.options.progress(
+              `${step.label}: ${this.options.reps} repetitions, ours ${graph.precisions.join('/')} and ${name} interleaved`,
+            );
+            const [oursMs, baselineMs] = await timeSides(
+              [this.oursSide(session, graph, i), baselineSides[i]!],
+              this.options.reps,
+              true,
+            );
+            this.graphResult(graph, i).oursMs.push(...oursMs!);
+            this.baselineResult(name, i).ms.push(...baselineMs!);
+            this.graphResult(graph, i).pairings.push({
+              baseline: name,
+              mode: 'interleaved',
+              oursMs: oursMs!,
+              baselineMs: baselineMs!,
+            });
+          }
+        });
+      }
+      this.baselinePeakRssMb[name] = await process.peakRssMb();
+    } finally {
+      await process.close();
+    }
+  }
+
+  /** Times one of our graphs on every step with no baseline loaded; returns the runs per step. */
+  private async timeOursAlone(graph: OurGraph): Promise<number[][]> {
+    const perStep: number[][] = [];
+    await this.withSession(graph, async (session) => {
+      for (const [i, step] of this.steps.entries()) {
+        this.options.progress(
+          `${step.label}: ${this.options.reps} repetitions, ours ${graph.precisions.join('/')} alone`,
+        );
+        const [ms] = await timeSides([this.oursSide(session, graph, i)], this.options.reps, false);
+        this.graphResult(graph, i).oursMs.push(...ms!);
+        perStep.push(ms!);
+      }
+    });
+    return perStep;
+  }
+
+  private async withSession(
+    graph: OurGraph,
+    use: (session: GraphSession) => Promise<void>,
+  ): Promise<void> {
+    this.rss.reset();
+    this.options.progress(`loading our ${graph.precisions.join('/')} graph in onnxruntime`);
+    const { session } = await GraphSession.open(graph.path!, {
+      providers: ['cpu'],
+      intraOpThreads: this.options.threads,
+    });
+    try {
+      await use(session);
+    } finally {
+      const key = formatKey(graph.format);
+      this.peakRss.set(key, Math.max(this.peakRss.get(key) ?? 0, this.rss.megabytes()));
+      await session.release();
+    }
+  }
+
+  private oursSide(session: GraphSession, graph: OurGraph, i: number): Side {
+    const step = this.steps[i]!;
+    const feeds = step.feeds(this.inputs[i]!, this.ctx, session.inputNames);
+    const result = this.graphResult(graph, i);
+    return {
+      warmup: async () => {
+        const outputs = await session.run(feeds);
+        if (!result.output) {
+          const out = step.output(outputs);
+          // A copy: disposing the outputs frees the memory their arrays view.
+          result.output = { dims: [...out.dims], data: out.data.slice() };
+        }
+        for (const t of Object.values(outputs)) t.dispose();
+      },
+      run: async () => {
+        const begin = performance.now();
+        const outputs = await session.run(feeds);
+        const ms = performance.now() - begin;
+        for (const t of Object.values(outputs)) t.dispose();
+        return ms;
+      },
+    };
+  }
+
+  private baselineSide(process: BaselineProcess, name: string, i: number): Side {
+    const step = this.steps[i]!;
+    const result = this.baselineResult(name, i);
+    const fn = this.stage.name;
+    return {
+      warmup: async () => {
+        if (result.output) {
+          await process.run(fn, this.inputsDir(i));
+          return;
+        }
+        const saveDir = join(this.dir, `${i}-${name.replace(/\W+/g, '_')}`);
+        await process.run(fn, this.inputsDir(i), saveDir);
+        const saved = readFloatBundle(saveDir)[step.compare];
+        if (!saved) throw new Error(`${name} returned no ${step.compare}`);
+        result.output = saved;
+        rmSync(saveDir, { recursive: true, force: true });
+      },
+      run: () => process.run(fn, this.inputsDir(i)),
+    };
+  }
+
+  /** The next stage's inputs: our first usable precision's output, else a baseline's. */
+  private exportCarry(usable: OurGraph[]): void {
+    for (const [i, step] of this.steps.entries()) {
+      if (!step.export) continue;
+      const ours = usable
+        .map((g) => this.results[i]!.graphs[formatKey(g.format)]?.output)
+        .find(Boolean);
+      const theirs = Object.values(this.results[i]!.baselines)
+        .map((b) => b.output)
+        .find(Boolean);
+      const output = ours ?? theirs;
+      if (output) step.export(output, this.carry);
+    }
+  }
+
+  private graphResult(graph: OurGraph, i: number): GraphStepResult {
+    const key = formatKey(graph.format);
+    return (this.results[i]!.graphs[key] ??= { oursMs: [], pairings: [], output: null });
+  }
+
+  private baselineResult(name: string, i: number): BaselineStepResult {
+    return (this.results[i]!.baselines[name] ??= { ms: [], output: null });
+  }
+
+  private inputsDir(i: number): string {
+    return join(this.dir, `${i}-inputs`);
+  }
 }
 
-async function measure(
-  stage: BenchStage,
-  carry: Carry,
-  dir: string,
-  options: RunnerOptions,
-  interleave: boolean,
-): Promise<Pick<StageReport, 'steps' | 'ortPeakRssMb' | 'torchPeakRssMb'>> {
-  const { progress, reps } = options;
-  const rss = new PeakRss();
-  rss.reset();
-  progress('loading the graph in onnxruntime');
-  const { session } = await GraphSession.open(join(dir, `${stage.name}.onnx`), {
-    providers: ['cpu'],
-    intraOpThreads: options.threads,
-  });
-  let reference: ReferenceProcess | undefined;
-  const startReference = async (): Promise<ReferenceProcess> => {
-    progress('loading the weights in PyTorch');
-    const started = await ReferenceProcess.start(options.threads);
-    if ('skipped' in started) throw new Error(`the reference stopped working: ${started.skipped}`);
-    await started.process.load(dir);
-    return started.process;
-  };
-  const referenceSide = (state: StepState): Side => ({
-    warmup: async () => {
-      await reference!.run(stage.name, state.inputsDir, state.referenceDir);
-    },
-    run: () => reference!.run(stage.name, state.inputsDir),
-  });
-  try {
-    if (interleave) reference = await startReference();
-    const states: StepState[] = [];
-    for (const step of stage.steps) {
-      const feeds = step.feeds({
-        config: options.config,
-        dir,
-        carry,
-        previous: states.at(-1)?.ortOutputs,
-      });
-      const label = step.label(options.config);
-      const state: StepState = {
-        step,
-        inputsDir: join(dir, `${states.length}-inputs`),
-        referenceDir: join(dir, `${states.length}-reference`),
-        ortOutputs: {},
-        ortMs: [],
-        torchMs: null,
-      };
-      writeBundle(state.inputsDir, feeds);
-      const ortSide: Side = {
-        warmup: async () => {
-          state.ortOutputs = await session.run(feeds);
-        },
-        run: async () => {
-          const begin = performance.now();
-          const outputs = await session.run(feeds);
-          const ms = performance.now() - begin;
-          for (const t of Object.values(outputs)) t.dispose();
-          return ms;
-        },
-      };
-      progress(
-        `${label}: ${reps} repetitions${reference ? ', onnxruntime and PyTorch interleaved' : ' in onnxruntime'}`,
-      );
-      const sides = reference ? [ortSide, referenceSide(state)] : [ortSide];
-      const times = await timeSides(sides, reps, true);
-      state.ortMs = times[0]!;
-      state.torchMs = times[1] ?? null;
-      step.export?.(state.ortOutputs, carry);
-      states.push(state);
-    }
-    const ortPeakRssMb = rss.megabytes();
-    await session.release();
-    if (options.withReference && !interleave) {
-      reference = await startReference();
-      for (const state of states) {
-        progress(
-          `${state.step.label(options.config)}: ${reps} repetitions in PyTorch (after onnxruntime: both together would not fit in memory)`,
-        );
-        state.torchMs = (await timeSides([referenceSide(state)], reps, false))[0]!;
-      }
-    }
-    const torchPeakRssMb = reference ? await reference.peakRssMb() : null;
-    const mode: StepResult['mode'] = !options.withReference
-      ? 'ort only'
-      : interleave
-        ? 'interleaved'
-        : 'sequential';
-    const steps = states.map((state) => compare(state, options.config, mode));
-    return { steps, ortPeakRssMb, torchPeakRssMb };
-  } finally {
-    await reference?.close();
-  }
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split('\n').filter((l) => l.trim());
+  // A Python traceback's last line names the exception.
+  return lines.length > 1 ? `${lines[0]} ${lines.at(-1)}` : message;
 }
 
 /**
@@ -238,33 +389,4 @@ async function timeSides(sides: Side[], reps: number, interleave: boolean): Prom
     for (let r = 0; r < reps; r++) times[i]!.push(await side.run());
   }
   return times;
-}
-
-function compare(state: StepState, config: Blip2Config, mode: StepResult['mode']): StepResult {
-  const ort = floatOutput(state.ortOutputs, state.step.compare);
-  const ortData = ort.data;
-  const result: StepResult = {
-    stage: state.step.label(config),
-    ortMs: state.ortMs,
-    torchMs: state.torchMs,
-    maxAbsDiff: null,
-    maxAbsReference: null,
-    ortOutputFinite: ortData.every(Number.isFinite),
-    mode,
-  };
-  if (!state.torchMs) return result;
-  const reference = readFloatBundle(state.referenceDir)[state.step.compare];
-  if (!reference) throw new Error(`the reference produced no ${state.step.compare}`);
-  if (reference.dims.join() !== ort.dims.join()) {
-    throw new Error(
-      `${state.step.compare}: onnxruntime shape [${ort.dims.join(', ')}], reference [${reference.dims.join(', ')}]`,
-    );
-  }
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ortData.length; i++) {
-    diff = Math.max(diff, Math.abs(ortData[i]! - reference.data[i]!));
-    scale = Math.max(scale, Math.abs(reference.data[i]!));
-  }
-  return { ...result, maxAbsDiff: diff, maxAbsReference: scale };
 }

@@ -70,3 +70,38 @@ export class PeakRss {
     return process.resourceUsage().maxRSS / 1024;
   }
 }
+
+/** The ISA extensions that decide which kernels (and which PyTorch baseline) a CPU gets. */
+export interface CpuFeatures {
+  model: string;
+  avx512: boolean;
+  vnni: boolean;
+  avx512bf16: boolean;
+  amx: boolean;
+  /** The relevant /proc/cpuinfo flags as listed there (avx512*, avx_vnni, amx*). */
+  flags: string[];
+}
+
+export function cpuFeatures(): CpuFeatures {
+  const info = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const flagLine = /^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? '';
+  const all = new Set(flagLine.split(/\s+/).filter(Boolean));
+  const flags = [...all].filter((f) => /^(avx512|avx_vnni|amx)/.test(f)).sort();
+  return {
+    model: /^model name\s*:\s*(.*)$/m.exec(info)?.[1]?.trim() ?? cpuModel(),
+    avx512: all.has('avx512f'),
+    vnni: all.has('avx512_vnni') || all.has('avx_vnni'),
+    avx512bf16: all.has('avx512_bf16'),
+    amx: all.has('amx_bf16') || all.has('amx_tile'),
+    flags,
+  };
+}
+
+/** One line for a report's head: model and what matters of its ISA. */
+export function describeCpu(cpu: CpuFeatures): string {
+  const yes = (v: boolean): string => (v ? 'yes' : 'no');
+  return (
+    `${cpu.model}: AVX-512 ${yes(cpu.avx512)}, VNNI ${yes(cpu.vnni)}, AVX512-BF16 ${yes(cpu.avx512bf16)}, AMX ${yes(cpu.amx)}` +
+    ` [${cpu.flags.join(' ') || 'no AVX-512/AMX flags'}]`
+  );
+}

@@ -21,10 +21,16 @@ export interface FloatArray {
 export function writeBundle(dir: string, tensors: Readonly<Record<string, Tensor>>): void {
   mkdirSync(dir, { recursive: true });
   const index: Record<string, BundleEntry> = {};
+  // Tensors sharing one array (the bench's per-layer caches) share one file.
+  const files = new Map<ArrayBufferView, string>();
   Object.entries(tensors).forEach(([name, tensor], i) => {
-    const file = `${i}.bin`;
     const data = tensor.data;
-    writeFileSync(join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    let file = files.get(data);
+    if (!file) {
+      file = `${i}.bin`;
+      writeFileSync(join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      files.set(data, file);
+    }
     index[name] = { dtype: tensor.type, shape: [...tensor.dims], file };
   });
   writeFileSync(join(dir, 'bundle.json'), JSON.stringify(index));
