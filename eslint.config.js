@@ -226,7 +226,15 @@ const layerRules = [
 ];
 
 export default defineConfig([
-  globalIgnores(['out/', 'dist/', 'coverage/', 'node_modules/', 'test/fixtures/', '.cache/', '.venv-bench/']),
+  globalIgnores([
+    'out/',
+    'dist/',
+    'coverage/',
+    'node_modules/',
+    'test/fixtures/',
+    '.cache/',
+    '.venv-bench/',
+  ]),
 
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
