@@ -151,6 +151,8 @@ function decoderFeeds(
   const positions = Array.from({ length: current }, (_, i) => total - current + i);
   return {
     inputs_embeds: embeds,
+    // The decoder embeds its own token ids too; these feeds bring every position as embeddings.
+    input_ids: int64Tensor([], [1, 0]),
     attention_mask: int64Tensor([new Array<number>(total).fill(1)]),
     position_ids: int64Tensor([positions]),
     ...past,

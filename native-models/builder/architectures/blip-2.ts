@@ -10,7 +10,7 @@ import { writeGraph } from '../graph-file.ts';
 import { parseBlip2Config, type Blip2Config } from './blip-2-config.ts';
 import { makeQformer, makeQueryTokens, makeTextEmbeddings } from './blip-2-qformer.ts';
 import { buildVisionGraph } from './blip-2-vision.ts';
-import { buildOptDecoderGraph, buildTokenEmbeddingGraph } from './opt.ts';
+import { buildOptDecoderGraph } from './opt.ts';
 
 export interface ArchitectureOutput {
   config: Blip2Config;
@@ -20,7 +20,7 @@ export interface ArchitectureOutput {
 
 export type GraphStartListener = (graph: string) => void;
 
-/** Blip2ForConditionalGeneration (OPT): vision, Q-Former + projection, token embeddings, decoder. */
+/** Blip2ForConditionalGeneration (OPT): vision, Q-Former + projection, decoder (with its token table). */
 export function convertBlip2ConditionalGeneration(
   ckpt: HfCheckpoint,
   outDir: string,
@@ -43,21 +43,13 @@ export function convertBlip2ConditionalGeneration(
     (g) => buildQformerProjectionGraph(g, ckpt, config),
     'BLIP-2 Q-Former query path + language_projection',
   );
-  onGraph('embed_tokens');
-  graphs.embed_tokens = writeGraph(
-    outDir,
-    'embed_tokens',
-    ckpt,
-    (g) => buildTokenEmbeddingGraph(g, ckpt, config.text, 'language_model'),
-    'OPT token embeddings',
-  );
   onGraph('decoder');
   graphs.decoder = writeGraph(
     outDir,
     'decoder',
     ckpt,
     (g) => buildOptDecoderGraph(g, ckpt, config.text, 'language_model'),
-    'OPT decoder with KV cache',
+    'OPT decoder with KV cache and token embeddings',
   );
   return { config, graphs, visionFingerprint: fingerprintVision(outDir, graphs.vision) };
 }

@@ -10,6 +10,7 @@ import {
   mergeHeads,
   splitHeads,
 } from '../ops.ts';
+import { makeEmbeddingTable, type EmbeddingTable } from '../tables.ts';
 import type { OptConfig } from './blip-2-config.ts';
 
 /** HF OPTLearnedPositionalEmbedding reads row position_id + 2. */
@@ -20,31 +21,13 @@ export function optTensorPrefix(prefix: string): string {
   return `${prefix}.model.decoder`;
 }
 
-/** input_ids [B, T] int64 → inputs_embeds [B, T, word_embed_proj_dim]. */
-export function buildTokenEmbeddingGraph(
-  g: GraphBuilder,
-  ckpt: HfCheckpoint,
-  cfg: OptConfig,
-  prefix: string,
-): void {
-  const ids = g.input('input_ids', ElemType.INT64, ['batch', 'sequence']);
-  const table = ckpt.read(`${optTensorPrefix(prefix)}.embed_tokens.weight`, [
-    cfg.vocabSize,
-    cfg.wordEmbedProjDim,
-  ]);
-  const embeds = g.op(
-    'Gather',
-    [g.weight(table.name, table.data, table.shape), ids],
-    '/decoder/embed_tokens',
-    { axis: 0 },
-  );
-  g.output(embeds, 'inputs_embeds', ElemType.FLOAT, ['batch', 'sequence', cfg.wordEmbedProjDim]);
-}
-
 /**
- * OPTForCausalLM over inputs_embeds with a KV cache: one graph serves prefill (past length 0)
- * and decode steps. Position ids come from the caller (cumsum(mask) * mask - 1, as HF's
- * OPTDecoder derives them); the causal + padding mask is built in the graph from the 2D mask.
+ * OPTForCausalLM with a KV cache: one graph serves prefill (past length 0) and decode steps. The
+ * sequence is `inputs_embeds` (the projected image queries at prefill, none at decode steps)
+ * followed by the embedded `input_ids`; one token-embedding table serves that lookup and the tied
+ * lm_head, which runs on the last position only (`logits` [B, vocab]: all generation reads).
+ * Position ids come from the caller (cumsum(mask) * mask - 1, as HF's OPTDecoder derives them);
+ * the causal + padding mask is built in the graph from the 2D mask.
  */
 export function buildOptDecoderGraph(
   g: GraphBuilder,
@@ -58,28 +41,42 @@ export function buildOptDecoderGraph(
   const headDim = D / heads;
   if (!Number.isInteger(headDim))
     throw new Error('text_config: hidden_size is not divisible by num_attention_heads');
-  const embedsIn = g.input('inputs_embeds', ElemType.FLOAT, [
+  const prefixEmbeds = g.input('inputs_embeds', ElemType.FLOAT, [
     'batch',
-    'sequence',
+    'prefix_sequence',
     cfg.wordEmbedProjDim,
   ]);
+  const ids = g.input('input_ids', ElemType.INT64, ['batch', 'token_sequence']);
   const mask = g.input('attention_mask', ElemType.INT64, ['batch', 'total_sequence']);
   const positionIds = g.input('position_ids', ElemType.INT64, ['batch', 'sequence']);
+  // Row i of this step continues cached row beam_idx[i]: beam reordering and expansion happen
+  // here, in the gather that feeds the cache Concat, instead of as copies in JavaScript.
+  const beamIdx = g.input('beam_idx', ElemType.INT64, ['batch']);
   const past = Array.from({ length: cfg.numHiddenLayers }, (_, i) => ({
     key: g.input(`past_key_values.${i}.key`, ElemType.FLOAT, [
-      'batch',
+      'past_batch',
       heads,
       'past_sequence',
       headDim,
     ]),
     value: g.input(`past_key_values.${i}.value`, ElemType.FLOAT, [
-      'batch',
+      'past_batch',
       heads,
       'past_sequence',
       headDim,
     ]),
   }));
 
+  const tokenTable = makeEmbeddingTable(
+    g,
+    ckpt.read(`${dp}.embed_tokens.weight`, [cfg.vocabSize, cfg.wordEmbedProjDim]),
+  );
+  const embedsIn = g.op(
+    'Concat',
+    [prefixEmbeds, tokenTable.gather('/decoder/embed_tokens', ids)],
+    '/decoder/inputs_embeds',
+    { axis: 1 },
+  );
   let x = embedsIn;
   if (ckpt.has(`${dp}.project_in.weight`)) {
     x = makeLinear(
@@ -143,8 +140,12 @@ export function buildOptDecoderGraph(
       heads,
       headDim,
     );
-    const k = g.op('Concat', [past[i]!.key, kNew], `${s}/attn/present_key`, { axis: 2 });
-    const v = g.op('Concat', [past[i]!.value, vNew], `${s}/attn/present_value`, { axis: 2 });
+    const pastKey = g.op('Gather', [past[i]!.key, beamIdx], `${s}/attn/past_key`, { axis: 0 });
+    const pastValue = g.op('Gather', [past[i]!.value, beamIdx], `${s}/attn/past_value`, {
+      axis: 0,
+    });
+    const k = g.op('Concat', [pastKey, kNew], `${s}/attn/present_key`, { axis: 2 });
+    const v = g.op('Concat', [pastValue, vNew], `${s}/attn/present_value`, { axis: 2 });
     g.output(k, `present.${i}.key`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
     g.output(v, `present.${i}.value`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
     const context = makeScaledDotProduct(
@@ -180,6 +181,9 @@ export function buildOptDecoderGraph(
     x = g.op('Add', [residual, fc2], `${s}/mlp_residual`);
     if (!cfg.doLayerNormBefore) x = layerNorm(`${s}/final_layer_norm`, `${p}.final_layer_norm`, x);
   }
+  // Generation reads the last position only; the final norm, project_out and lm_head are
+  // per-position, so they run on that one row: [B, S, D] → [B, D].
+  x = g.op('Gather', [x, g.constInt64([-1], [])], '/decoder/last_position', { axis: 1 });
   if (cfg.doLayerNormBefore && !cfg.removeFinalLayerNorm)
     x = layerNorm('/decoder/final_layer_norm', `${dp}.final_layer_norm`, x);
   if (ckpt.has(`${dp}.project_out.weight`)) {
@@ -190,21 +194,34 @@ export function buildOptDecoderGraph(
       ckpt.read(`${dp}.project_out.weight`, [cfg.wordEmbedProjDim, D]),
     );
   }
-  // lm_head is tied to embed_tokens; checkpoints written by save_pretrained store only the latter.
-  const lmHeadName = ckpt.has(`${prefix}.lm_head.weight`)
-    ? `${prefix}.lm_head.weight`
-    : `${dp}.embed_tokens.weight`;
-  const logits = makeLinear(
-    g,
-    '/lm_head',
-    x,
-    renamed(ckpt.read(lmHeadName, [cfg.vocabSize, cfg.wordEmbedProjDim]), 'lm_head.weight'),
-  );
-  g.output(logits, 'logits', ElemType.FLOAT, ['batch', 'sequence', cfg.vocabSize]);
+  const logits = lmHeadTable(g, ckpt, cfg, prefix, tokenTable).project('/lm_head', x);
+  g.output(logits, 'logits', ElemType.FLOAT, ['batch', cfg.vocabSize]);
 }
 
-function renamed(t: FloatTensor, name: string): FloatTensor {
-  return { ...t, name };
+/**
+ * lm_head is tied to embed_tokens (checkpoints written by save_pretrained store only the latter):
+ * the token table serves it. A stored `lm_head.weight` that differs gets its own table.
+ */
+function lmHeadTable(
+  g: GraphBuilder,
+  ckpt: HfCheckpoint,
+  cfg: OptConfig,
+  prefix: string,
+  tokenTable: EmbeddingTable,
+): EmbeddingTable {
+  const name = `${prefix}.lm_head.weight`;
+  if (!ckpt.has(name)) return tokenTable;
+  const shape = [cfg.vocabSize, cfg.wordEmbedProjDim];
+  const head = ckpt.read(name, shape);
+  const tokens = ckpt.read(`${optTensorPrefix(prefix)}.embed_tokens.weight`, shape);
+  if (sameValues(head.data, tokens.data)) return tokenTable;
+  return makeEmbeddingTable(g, head);
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function layerNormParams(

@@ -16,15 +16,25 @@ export interface DecoderShape {
   headDim: number;
 }
 
-/** Per-layer key/value tensors [rows, heads, length, headDim] returned by the decoder graph. */
-class OrtKvCache implements KvCache {
+/**
+ * Per-layer key/value tensors [storedRows, heads, length, headDim] as the decoder graph returned
+ * them, shared by every cache view made from them and released when the last view is disposed.
+ */
+class KvStorage {
+  private views = 1;
+
   constructor(
-    readonly layers: { key: Tensor<'float32'>; value: Tensor<'float32'> }[],
+    readonly layers: readonly { key: Tensor<'float32'>; value: Tensor<'float32'> }[],
     readonly rows: number,
-    readonly length: number,
   ) {}
 
-  dispose(): void {
+  retain(): this {
+    this.views++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.views > 0) return;
     for (const { key, value } of this.layers) {
       key.dispose();
       value.dispose();
@@ -32,21 +42,49 @@ class OrtKvCache implements KvCache {
   }
 }
 
+/**
+ * A view of stored rows: row i of this cache is stored row `order[i]`. Reordering beams only
+ * makes a new view; the decoder graph gathers the rows (`beam_idx`) where it appends the new
+ * position, so no step copies the cache in JavaScript.
+ */
+class OrtKvCache implements KvCache {
+  private disposed = false;
+
+  constructor(
+    readonly storage: KvStorage,
+    readonly order: readonly number[],
+    readonly length: number,
+  ) {}
+
+  get rows(): number {
+    return this.order.length;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.storage.release();
+  }
+}
+
 export interface DecoderRun {
-  /** [rows, T, vocab] logits for every new position. */
+  /** [rows, vocab] logits of the last position. */
   logits: Tensor<'float32'>;
   cache: KvCache;
 }
 
 /**
  * The converted OPT decoder behind the generation layer's `CausalLanguageModel` contract: prefill
- * over inputs_embeds, then one token per row with the KV cache; position ids derived from the mask
- * exactly as HF's OPTDecoder does.
+ * over the image-query embeddings followed by the prompt's token ids (embedded in the graph), then
+ * one token per row with the KV cache; position ids derived from the mask exactly as HF's
+ * OPTDecoder does.
  */
 export class OptLanguageModel implements CausalLanguageModel {
+  /** Rows the decoder graph ran with, per call (prefill and steps), newest last. */
+  readonly rowsPerRun: number[] = [];
+
   constructor(
     private readonly decoder: GraphSession,
-    private readonly embedder: GraphSession,
     readonly shape: DecoderShape,
   ) {}
 
@@ -54,54 +92,67 @@ export class OptLanguageModel implements CausalLanguageModel {
     return this.shape.vocabSize;
   }
 
-  /** embed_tokens lookup: [rows][T] ids → [rows, T, hidden]. */
-  async embedTokens(ids: readonly (readonly number[])[]): Promise<Tensor<'float32'>> {
-    const out = await this.embedder.run({ input_ids: int64Tensor(ids) }, ['inputs_embeds']);
-    return out.inputs_embeds as Tensor<'float32'>;
-  }
-
-  /** One decoder pass over `embeds` after the cached positions (none for a prefill). */
+  /**
+   * One decoder pass over `embeds` [rows, P, hidden] followed by `tokenIds` [rows][T], after the
+   * cached positions (none for a prefill). Consumes `cache`.
+   */
   async run(
     embeds: Tensor<'float32'>,
+    tokenIds: readonly (readonly number[])[],
     attentionMask: readonly (readonly number[])[],
     cache?: KvCache,
   ): Promise<DecoderRun> {
-    const [rows, seq] = embeds.dims as [number, number, number];
+    const [rows, prefixLength] = embeds.dims as [number, number, number];
     const past = cache ? asOrtCache(cache) : this.emptyCache(rows);
-    const positions = positionIdsFromMask(attentionMask).map((row) => row.slice(row.length - seq));
-    const feeds: Record<string, Tensor> = {
-      inputs_embeds: embeds,
-      attention_mask: int64Tensor(attentionMask),
-      position_ids: int64Tensor(positions),
-    };
-    past.layers.forEach(({ key, value }, i) => {
-      feeds[`past_key_values.${i}.key`] = key;
-      feeds[`past_key_values.${i}.value`] = value;
-    });
-    let out: Record<string, Tensor>;
     try {
-      out = await this.decoder.run(feeds);
+      const tokenLength = tokenIds[0]?.length ?? 0;
+      if (tokenIds.length !== rows || tokenIds.some((ids) => ids.length !== tokenLength))
+        throw new Error(`token ids must be [${rows}][${tokenLength}]`);
+      if (past.rows !== rows) throw new Error(`cache has ${past.rows} rows, the step ${rows}`);
+      const seq = prefixLength + tokenLength;
+      const positions = positionIdsFromMask(attentionMask).map((row) =>
+        row.slice(row.length - seq),
+      );
+      const feeds: Record<string, Tensor> = {
+        inputs_embeds: embeds,
+        input_ids: int64Tensor(tokenIds.flat(), [rows, tokenLength]),
+        attention_mask: int64Tensor(attentionMask),
+        position_ids: int64Tensor(positions),
+        beam_idx: int64Tensor(past.order),
+      };
+      past.storage.layers.forEach(({ key, value }, i) => {
+        feeds[`past_key_values.${i}.key`] = key;
+        feeds[`past_key_values.${i}.value`] = value;
+      });
+      this.rowsPerRun.push(rows);
+      const out = await this.decoder.run(feeds);
+      const layers = past.storage.layers.map((_, i) => ({
+        key: out[`present.${i}.key`] as Tensor<'float32'>,
+        value: out[`present.${i}.value`] as Tensor<'float32'>,
+      }));
+      const identity = Array.from({ length: rows }, (_, r) => r);
+      return {
+        logits: out.logits as Tensor<'float32'>,
+        cache: new OrtKvCache(new KvStorage(layers, rows), identity, past.length + seq),
+      };
     } finally {
       // The generation contract: a step owns the cache it is given, also when it fails.
       past.dispose();
     }
-    const layers = past.layers.map((_, i) => ({
-      key: out[`present.${i}.key`] as Tensor<'float32'>,
-      value: out[`present.${i}.value`] as Tensor<'float32'>,
-    }));
-    return {
-      logits: out.logits as Tensor<'float32'>,
-      cache: new OrtKvCache(layers, rows, past.length + seq),
-    };
   }
 
   async prefill(
     inputsEmbeds: Float32Array,
     dims: EmbeddingDims,
     attentionMask: number[][],
+    promptTokenIds?: readonly (readonly number[])[],
   ): Promise<StepOutput> {
-    const { logits, cache } = await this.run(floatTensor(inputsEmbeds, dims), attentionMask);
-    return { logits: lastPositions(logits), cache };
+    const { logits, cache } = await this.run(
+      floatTensor(inputsEmbeds, dims),
+      promptTokenIds ?? Array.from({ length: dims[0] }, () => []),
+      attentionMask,
+    );
+    return { logits: logits.data, cache };
   }
 
   async step(
@@ -109,34 +160,34 @@ export class OptLanguageModel implements CausalLanguageModel {
     attentionMask: number[][],
     cache: KvCache,
   ): Promise<StepOutput> {
-    let embeds: Tensor<'float32'>;
-    try {
-      embeds = await this.embedTokens(tokenIds.map((id) => [id]));
-    } catch (error) {
-      cache.dispose();
-      throw error;
-    }
-    const { logits, cache: next } = await this.run(embeds, attentionMask, cache);
-    embeds.dispose();
-    return { logits: lastPositions(logits), cache: next };
+    const noEmbeds = floatTensor(new Float32Array(0), [tokenIds.length, 0, this.shape.hiddenSize]);
+    const { logits, cache: next } = await this.run(
+      noEmbeds,
+      tokenIds.map((id) => [id]),
+      attentionMask,
+      cache,
+    );
+    return { logits: logits.data, cache: next };
   }
 
   selectRows(cache: KvCache, indices: readonly number[]): KvCache {
     const source = asOrtCache(cache);
-    const layers = source.layers.map(({ key, value }) => ({
-      key: gatherRows(key, indices),
-      value: gatherRows(value, indices),
-    }));
-    return new OrtKvCache(layers, indices.length, source.length);
+    const order = indices.map((i) => {
+      const stored = source.order[i];
+      if (stored === undefined) throw new RangeError(`selectRows: no row ${i} in the cache`);
+      return stored;
+    });
+    return new OrtKvCache(source.storage.retain(), order, source.length);
   }
 
   private emptyCache(rows: number): OrtKvCache {
     const { numLayers, numHeads, headDim } = this.shape;
     const empty = (): Tensor<'float32'> =>
       floatTensor(new Float32Array(0), [rows, numHeads, 0, headDim]);
+    const layers = Array.from({ length: numLayers }, () => ({ key: empty(), value: empty() }));
     return new OrtKvCache(
-      Array.from({ length: numLayers }, () => ({ key: empty(), value: empty() })),
-      rows,
+      new KvStorage(layers, rows),
+      Array.from({ length: rows }, (_, r) => r),
       0,
     );
   }
@@ -145,23 +196,4 @@ export class OptLanguageModel implements CausalLanguageModel {
 function asOrtCache(cache: KvCache): OrtKvCache {
   if (!(cache instanceof OrtKvCache)) throw new Error('KV cache does not belong to this model');
   return cache;
-}
-
-/** [rows, T, V] → [rows, V] of the last position; disposes the full logits. */
-function lastPositions(logits: Tensor<'float32'>): Float32Array {
-  const [rows, seq, vocab] = logits.dims as [number, number, number];
-  const out = new Float32Array(rows * vocab);
-  for (let r = 0; r < rows; r++)
-    out.set(logits.data.subarray((r * seq + seq - 1) * vocab, (r * seq + seq) * vocab), r * vocab);
-  logits.dispose();
-  return out;
-}
-
-function gatherRows(t: Tensor<'float32'>, indices: readonly number[]): Tensor<'float32'> {
-  const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(indices.length * rowSize);
-  indices.forEach((src, i) =>
-    out.set(t.data.subarray(src * rowSize, (src + 1) * rowSize), i * rowSize),
-  );
-  return floatTensor(out, [indices.length, ...t.dims.slice(1)]);
 }
