@@ -24,6 +24,9 @@ const { values } = parseArgs({
     vocab: { type: 'string', default: '50272' },
     steps: { type: 'string', default: '16' },
     threads: { type: 'string', default: '0' },
+    queries: { type: 'string', default: '32' },
+    /** How beam search moves rows before each step: `rotate` (every row moves) or `keep`. */
+    reorder: { type: 'string', default: 'rotate' },
   },
 });
 const D = Number(values.hidden);
@@ -102,7 +105,7 @@ try {
     headDim: 64,
   });
   const steps = Number(values.steps);
-  const promptQueries = 32;
+  const promptQueries = Number(values.queries);
   const promptTokens = 8;
   for (const [photos, beams] of [
     [1, 1],
@@ -134,7 +137,7 @@ try {
       t = performance.now();
       const cpu = process.cpuUsage();
       // Beam search reorders rows within each photo before every step.
-      if (beams > 1) {
+      if (beams > 1 && values.reorder === 'rotate') {
         const sources = Array.from({ length: rows }, (_, r) => r - (r % beams) + ((r + s) % beams));
         const reordered = lm.selectRows(cache, sources);
         cache.dispose();

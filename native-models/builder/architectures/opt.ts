@@ -1,21 +1,13 @@
 import type { FloatTensor, HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import type { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { ElemType } from '../../onnx/proto.ts';
-import {
-  makeActivation,
-  makeDim,
-  makeLayerNorm,
-  makeLinear,
-  makeScaledDotProduct,
-  mergeHeads,
-  splitHeads,
-} from '../ops.ts';
+import { makeActivation, makeLayerNorm, makeLinear } from '../ops.ts';
 import { makeEmbeddingTable, type EmbeddingTable } from '../tables.ts';
 import type { OptConfig } from './blip-2-config.ts';
+import { kvCacheLayoutFor, makeOptAttention } from './opt-attention.ts';
 
 /** HF OPTLearnedPositionalEmbedding reads row position_id + 2. */
 const POSITION_OFFSET = 2;
-const FLOAT32_MIN = -3.4028234663852886e38;
 
 export function optTensorPrefix(prefix: string): string {
   return `${prefix}.model.decoder`;
@@ -27,7 +19,8 @@ export function optTensorPrefix(prefix: string): string {
  * followed by the embedded `input_ids`; one token-embedding table serves that lookup and the tied
  * lm_head, which runs on the last position only (`logits` [B, vocab]: all generation reads).
  * Position ids come from the caller (cumsum(mask) * mask - 1, as HF's OPTDecoder derives them);
- * the causal + padding mask is built in the graph from the 2D mask.
+ * the causal + padding mask is built in the graph from the 2D mask. The KV cache layout depends
+ * on the head size (`kvCacheLayoutFor`).
  */
 export function buildOptDecoderGraph(
   g: GraphBuilder,
@@ -49,24 +42,6 @@ export function buildOptDecoderGraph(
   const ids = g.input('input_ids', ElemType.INT64, ['batch', 'token_sequence']);
   const mask = g.input('attention_mask', ElemType.INT64, ['batch', 'total_sequence']);
   const positionIds = g.input('position_ids', ElemType.INT64, ['batch', 'sequence']);
-  // Row i of this step continues cached row beam_idx[i]: beam reordering and expansion happen
-  // here, in the gather that feeds the cache Concat, instead of as copies in JavaScript.
-  const beamIdx = g.input('beam_idx', ElemType.INT64, ['batch']);
-  const past = Array.from({ length: cfg.numHiddenLayers }, (_, i) => ({
-    key: g.input(`past_key_values.${i}.key`, ElemType.FLOAT, [
-      'past_batch',
-      heads,
-      'past_sequence',
-      headDim,
-    ]),
-    value: g.input(`past_key_values.${i}.value`, ElemType.FLOAT, [
-      'past_batch',
-      heads,
-      'past_sequence',
-      headDim,
-    ]),
-  }));
-
   const tokenTable = makeEmbeddingTable(
     g,
     ckpt.read(`${dp}.embed_tokens.weight`, [cfg.vocabSize, cfg.wordEmbedProjDim]),
@@ -102,7 +77,13 @@ export function buildOptDecoderGraph(
     { axis: 0 },
   );
   x = g.op('Add', [x, positionEmbeds], '/decoder/embed_positions');
-  const bias = makeCausalPaddingBias(g, embedsIn, mask);
+  const attention = makeOptAttention(
+    g,
+    kvCacheLayoutFor(headDim),
+    { layers: cfg.numHiddenLayers, heads, headDim },
+    embedsIn,
+    mask,
+  );
 
   const layerNorm = (scope: string, name: string, input: string): string => {
     const [w, b] = layerNormParams(ckpt, cfg, name, D);
@@ -126,41 +107,12 @@ export function buildOptDecoderGraph(
       : x;
     const qProj = linear(`${s}/attn/q_proj`, `${p}.self_attn.q_proj`, h, D, D);
     const q = g.op('Mul', [qProj, g.constFloat([headDim ** -0.5])], `${s}/attn/q_scale`);
-    const kNew = splitHeads(
-      g,
-      `${s}/attn/k_proj`,
-      linear(`${s}/attn/k_proj`, `${p}.self_attn.k_proj`, h, D, D),
-      heads,
-      headDim,
-    );
-    const vNew = splitHeads(
-      g,
-      `${s}/attn/v_proj`,
-      linear(`${s}/attn/v_proj`, `${p}.self_attn.v_proj`, h, D, D),
-      heads,
-      headDim,
-    );
-    const pastKey = g.op('Gather', [past[i]!.key, beamIdx], `${s}/attn/past_key`, { axis: 0 });
-    const pastValue = g.op('Gather', [past[i]!.value, beamIdx], `${s}/attn/past_value`, {
-      axis: 0,
-    });
-    const k = g.op('Concat', [pastKey, kNew], `${s}/attn/present_key`, { axis: 2 });
-    const v = g.op('Concat', [pastValue, vNew], `${s}/attn/present_value`, { axis: 2 });
-    g.output(k, `present.${i}.key`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
-    g.output(v, `present.${i}.value`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
-    const context = makeScaledDotProduct(
-      g,
-      `${s}/attn`,
-      splitHeads(g, `${s}/attn/q_proj`, q, heads, headDim),
-      k,
-      v,
-      { kind: 'none' },
-      bias,
-    );
+    const k = linear(`${s}/attn/k_proj`, `${p}.self_attn.k_proj`, h, D, D);
+    const v = linear(`${s}/attn/v_proj`, `${p}.self_attn.v_proj`, h, D, D);
     const attnOut = linear(
       `${s}/attn/out_proj`,
       `${p}.self_attn.out_proj`,
-      mergeHeads(g, `${s}/attn`, context, D),
+      attention(i, `${s}/attn`, q, k, v),
       D,
       D,
     );
@@ -245,33 +197,4 @@ function layerNormParams(
     storedDtype: 'F32',
   };
   return [ones, zeros];
-}
-
-/**
- * Additive attention bias [B, 1, T, S]: 0 where key j is visible to query i (j <= past + i and
- * mask[j] = 1), finfo(float32).min elsewhere — HF's _prepare_4d_causal_attention_mask.
- */
-function makeCausalPaddingBias(g: GraphBuilder, embeds: string, mask: string): string {
-  const scope = '/decoder/attention_bias';
-  const total = g.op('Squeeze', [makeDim(g, scope, mask, 1)], scope);
-  const current = g.op('Squeeze', [makeDim(g, scope, embeds, 1)], scope);
-  const pastLength = g.op('Sub', [total, current], scope);
-  const one = g.constInt64([1], []);
-  const queryPositions = g.op('Range', [pastLength, total, one], `${scope}/query_positions`);
-  const keyPositions = g.op('Range', [g.constInt64([0], []), total, one], `${scope}/key_positions`);
-  const causal = g.op(
-    'LessOrEqual',
-    [
-      g.op('Unsqueeze', [keyPositions, g.constInt64([0])], scope),
-      g.op('Unsqueeze', [queryPositions, g.constInt64([1])], scope),
-    ],
-    scope,
-  );
-  const keyVisible = g.op(
-    'Unsqueeze',
-    [g.op('Cast', [mask], scope, { to: ElemType.BOOL }), g.constInt64([1, 2])],
-    scope,
-  );
-  const allowed = g.op('And', [causal, keyVisible], scope);
-  return g.op('Where', [allowed, g.constFloat([0]), g.constFloat([FLOAT32_MIN])], scope);
 }

@@ -47,7 +47,7 @@ export class Blip2Captioner {
     const model = await ConvertedModel.load(dir, runtime, 'Blip2ForConditionalGeneration');
     const text = model.manifest.text!;
     const decoderInputs = model.manifest.graphs.decoder?.inputs.map((input) => input.name) ?? [];
-    if (!decoderInputs.includes('input_ids') || !decoderInputs.includes('beam_idx')) {
+    if (!decoderInputs.includes('input_ids')) {
       throw new Error(
         `${dir} was converted by an older Sightline (its decoder has no token table); run sightline models convert again`,
       );

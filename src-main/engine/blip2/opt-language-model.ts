@@ -7,6 +7,8 @@ import type {
 import type { GraphSession } from '../runtime/ort.ts';
 import { floatTensor, int64Tensor, type Tensor } from '../runtime/tensor.ts';
 import { positionIdsFromMask } from '../text/prompts.ts';
+import { ConcatKvCache, KvStorage } from './concat-kv-cache.ts';
+import { SharedKvCache } from './shared-kv-cache.ts';
 
 export interface DecoderShape {
   vocabSize: number;
@@ -14,57 +16,6 @@ export interface DecoderShape {
   numLayers: number;
   numHeads: number;
   headDim: number;
-}
-
-/**
- * Per-layer key/value tensors [storedRows, heads, length, headDim] as the decoder graph returned
- * them, shared by every cache view made from them and released when the last view is disposed.
- */
-class KvStorage {
-  private views = 1;
-
-  constructor(
-    readonly layers: readonly { key: Tensor<'float32'>; value: Tensor<'float32'> }[],
-    readonly rows: number,
-  ) {}
-
-  retain(): this {
-    this.views++;
-    return this;
-  }
-
-  release(): void {
-    if (--this.views > 0) return;
-    for (const { key, value } of this.layers) {
-      key.dispose();
-      value.dispose();
-    }
-  }
-}
-
-/**
- * A view of stored rows: row i of this cache is stored row `order[i]`. Reordering beams only
- * makes a new view; the decoder graph gathers the rows (`beam_idx`) where it appends the new
- * position, so no step copies the cache in JavaScript.
- */
-class OrtKvCache implements KvCache {
-  private disposed = false;
-
-  constructor(
-    readonly storage: KvStorage,
-    readonly order: readonly number[],
-    readonly length: number,
-  ) {}
-
-  get rows(): number {
-    return this.order.length;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.storage.release();
-  }
 }
 
 export interface DecoderRun {
@@ -77,16 +28,20 @@ export interface DecoderRun {
  * The converted OPT decoder behind the generation layer's `CausalLanguageModel` contract: prefill
  * over the image-query embeddings followed by the prompt's token ids (embedded in the graph), then
  * one token per row with the KV cache; position ids derived from the mask exactly as HF's
- * OPTDecoder does.
+ * OPTDecoder does. The cache layout follows the graph (see `KvCacheLayout` in the builder): a
+ * buffer the graph extends in place, or tensors it returns grown.
  */
 export class OptLanguageModel implements CausalLanguageModel {
   /** Rows the decoder graph ran with, per call (prefill and steps), newest last. */
   readonly rowsPerRun: number[] = [];
+  private readonly sharedBuffer: boolean;
 
   constructor(
     private readonly decoder: GraphSession,
     readonly shape: DecoderShape,
-  ) {}
+  ) {
+    this.sharedBuffer = !decoder.inputNames.includes('beam_idx');
+  }
 
   get vocabSize(): number {
     return this.shape.vocabSize;
@@ -94,7 +49,7 @@ export class OptLanguageModel implements CausalLanguageModel {
 
   /**
    * One decoder pass over `embeds` [rows, P, hidden] followed by `tokenIds` [rows][T], after the
-   * cached positions (none for a prefill). Consumes `cache`.
+   * cached positions (none for a prefill). Consumes `cache`, also when it fails.
    */
   async run(
     embeds: Tensor<'float32'>,
@@ -103,12 +58,13 @@ export class OptLanguageModel implements CausalLanguageModel {
     cache?: KvCache,
   ): Promise<DecoderRun> {
     const [rows, prefixLength] = embeds.dims as [number, number, number];
-    const past = cache ? asOrtCache(cache) : this.emptyCache(rows);
+    const past = cache ? this.own(cache) : undefined;
     try {
       const tokenLength = tokenIds[0]?.length ?? 0;
       if (tokenIds.length !== rows || tokenIds.some((ids) => ids.length !== tokenLength))
         throw new Error(`token ids must be [${rows}][${tokenLength}]`);
-      if (past.rows !== rows) throw new Error(`cache has ${past.rows} rows, the step ${rows}`);
+      if (past && past.rows !== rows)
+        throw new Error(`cache has ${past.rows} rows, the step ${rows}`);
       const seq = prefixLength + tokenLength;
       const positions = positionIdsFromMask(attentionMask).map((row) =>
         row.slice(row.length - seq),
@@ -118,27 +74,63 @@ export class OptLanguageModel implements CausalLanguageModel {
         input_ids: int64Tensor(tokenIds.flat(), [rows, tokenLength]),
         attention_mask: int64Tensor(attentionMask),
         position_ids: int64Tensor(positions),
-        beam_idx: int64Tensor(past.order),
       };
-      past.storage.layers.forEach(({ key, value }, i) => {
-        feeds[`past_key_values.${i}.key`] = key;
-        feeds[`past_key_values.${i}.value`] = value;
-      });
       this.rowsPerRun.push(rows);
-      const out = await this.decoder.run(feeds);
-      const layers = past.storage.layers.map((_, i) => ({
-        key: out[`present.${i}.key`] as Tensor<'float32'>,
-        value: out[`present.${i}.value`] as Tensor<'float32'>,
-      }));
-      const identity = Array.from({ length: rows }, (_, r) => r);
-      return {
-        logits: out.logits as Tensor<'float32'>,
-        cache: new OrtKvCache(new KvStorage(layers, rows), identity, past.length + seq),
-      };
+      return this.sharedBuffer
+        ? await this.runInPlace(feeds, rows, seq, past as SharedKvCache | undefined)
+        : await this.runConcat(feeds, rows, seq, past as ConcatKvCache | undefined);
     } finally {
       // The generation contract: a step owns the cache it is given, also when it fails.
-      past.dispose();
+      past?.dispose();
     }
+  }
+
+  private async runInPlace(
+    feeds: Record<string, Tensor>,
+    rows: number,
+    seq: number,
+    past: SharedKvCache | undefined,
+  ): Promise<DecoderRun> {
+    const length = past?.length ?? 0;
+    const buffers = past ? past.prepare(seq) : SharedKvCache.forPrefill(this.shape, rows, seq);
+    try {
+      const out = await this.decoder.runInto(
+        { ...feeds, ...buffers.tensors(rows, 'past_key_values') },
+        buffers.tensors(rows, 'present'),
+      );
+      const order = Array.from({ length: rows }, (_, r) => r);
+      return {
+        logits: out.logits as Tensor<'float32'>,
+        cache: new SharedKvCache(buffers, order, length + seq),
+      };
+    } catch (error) {
+      buffers.views--;
+      throw error;
+    }
+  }
+
+  private async runConcat(
+    feeds: Record<string, Tensor>,
+    rows: number,
+    seq: number,
+    cache: ConcatKvCache | undefined,
+  ): Promise<DecoderRun> {
+    const past = cache ?? this.emptyConcatCache(rows);
+    feeds.beam_idx = int64Tensor(past.order);
+    past.storage.layers.forEach(({ key, value }, i) => {
+      feeds[`past_key_values.${i}.key`] = key;
+      feeds[`past_key_values.${i}.value`] = value;
+    });
+    const out = await this.decoder.run(feeds);
+    const layers = past.storage.layers.map((_, i) => ({
+      key: out[`present.${i}.key`] as Tensor<'float32'>,
+      value: out[`present.${i}.value`] as Tensor<'float32'>,
+    }));
+    const identity = Array.from({ length: rows }, (_, r) => r);
+    return {
+      logits: out.logits as Tensor<'float32'>,
+      cache: new ConcatKvCache(new KvStorage(layers, rows), identity, past.length + seq),
+    };
   }
 
   async prefill(
@@ -171,29 +163,24 @@ export class OptLanguageModel implements CausalLanguageModel {
   }
 
   selectRows(cache: KvCache, indices: readonly number[]): KvCache {
-    const source = asOrtCache(cache);
-    const order = indices.map((i) => {
-      const stored = source.order[i];
-      if (stored === undefined) throw new RangeError(`selectRows: no row ${i} in the cache`);
-      return stored;
-    });
-    return new OrtKvCache(source.storage.retain(), order, source.length);
+    return this.own(cache).select(indices);
   }
 
-  private emptyCache(rows: number): OrtKvCache {
+  private own(cache: KvCache): SharedKvCache | ConcatKvCache {
+    if (this.sharedBuffer && cache instanceof SharedKvCache) return cache;
+    if (!this.sharedBuffer && cache instanceof ConcatKvCache) return cache;
+    throw new Error('KV cache does not belong to this model');
+  }
+
+  private emptyConcatCache(rows: number): ConcatKvCache {
     const { numLayers, numHeads, headDim } = this.shape;
     const empty = (): Tensor<'float32'> =>
       floatTensor(new Float32Array(0), [rows, numHeads, 0, headDim]);
     const layers = Array.from({ length: numLayers }, () => ({ key: empty(), value: empty() }));
-    return new OrtKvCache(
+    return new ConcatKvCache(
       new KvStorage(layers, rows),
       Array.from({ length: rows }, (_, r) => r),
       0,
     );
   }
-}
-
-function asOrtCache(cache: KvCache): OrtKvCache {
-  if (!(cache instanceof OrtKvCache)) throw new Error('KV cache does not belong to this model');
-  return cache;
 }

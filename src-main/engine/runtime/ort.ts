@@ -82,6 +82,29 @@ export class GraphSession {
     return converted;
   }
 
+  /**
+   * Runs the graph writing the outputs named in `into` straight into those tensors' memory (no
+   * copy from onnxruntime's buffers); returns every output, the given tensors included.
+   */
+  async runInto(
+    feeds: Readonly<Record<string, Tensor>>,
+    into: Readonly<Record<string, Tensor>>,
+  ): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds))
+      ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const name of this.inner.outputNames) {
+      const t = into[name];
+      fetches[name] = t ? new ort.Tensor(t.type, t.data, t.dims) : null;
+    }
+    const results = await this.inner.run(ortFeeds, fetches);
+    const converted: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(results))
+      converted[name] = into[name] ?? fromOrt(value);
+    return converted;
+  }
+
   async release(): Promise<void> {
     await this.inner.release();
   }

@@ -1,3 +1,4 @@
+import { kvCacheLayoutFor } from '../../../../native-models/builder/architectures/opt-attention.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -438,12 +439,18 @@ function expectOptManifest(manifest: Manifest, spec: RandomBlip2Spec): void {
     query_output: ['batch', spec.numQueryTokens, q.hiddenSize],
     language_inputs: ['batch', spec.numQueryTokens, P],
   });
+  // GroupQueryAttention on a shared buffer where onnxruntime's CPU kernel takes the head size.
+  const shared = kvCacheLayoutFor(headDim) === 'shared-buffer';
   const past: Record<string, (string | number)[]> = {};
   const present: Record<string, (string | number)[]> = {};
   for (let i = 0; i < t.numLayers; i++) {
     for (const kind of ['key', 'value']) {
-      past[`past_key_values.${i}.${kind}`] = ['past_batch', t.numHeads, 'past_sequence', headDim];
-      present[`present.${i}.${kind}`] = ['batch', t.numHeads, 'total_sequence', headDim];
+      past[`past_key_values.${i}.${kind}`] = shared
+        ? ['batch', t.numHeads, 'max_sequence', headDim]
+        : ['past_batch', t.numHeads, 'past_sequence', headDim];
+      present[`present.${i}.${kind}`] = shared
+        ? ['batch', t.numHeads, 'max_sequence', headDim]
+        : ['batch', t.numHeads, 'total_sequence', headDim];
     }
   }
   expect(shapes(g.decoder!.inputs)).toEqual({
@@ -451,7 +458,7 @@ function expectOptManifest(manifest: Manifest, spec: RandomBlip2Spec): void {
     input_ids: ['batch', 'token_sequence'],
     attention_mask: ['batch', 'total_sequence'],
     position_ids: ['batch', 'sequence'],
-    beam_idx: ['batch'],
+    ...(shared ? {} : { beam_idx: ['batch'] }),
     ...past,
   });
   expect(shapes(g.decoder!.outputs)).toEqual({ ...present, logits: ['batch', V] });
