@@ -27,6 +27,8 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '32' },
     /** How beam search moves rows before each step: `rotate` (every row moves) or `keep`. */
     reorder: { type: 'string', default: 'rotate' },
+    /** Keep the converted graph in this folder and stop (for load-time measurements). */
+    out: { type: 'string' },
   },
 });
 const D = Number(values.hidden);
@@ -79,7 +81,7 @@ function medianOf(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'decoder-step-'));
+const dir = values.out ?? mkdtempSync(join(tmpdir(), 'decoder-step-'));
 try {
   let t = performance.now();
   const ckpt = randomCheckpoint();
@@ -91,6 +93,7 @@ try {
     'bench',
   );
   console.log(`convert ${(performance.now() - t).toFixed(0)} ms`);
+  if (values.out) process.exit(0);
   const runtime = { providers: ['cpu'] as const, intraOpThreads: Number(values.threads) };
   t = performance.now();
   const { session } = await GraphSession.open(join(dir, 'decoder.onnx'), runtime);
