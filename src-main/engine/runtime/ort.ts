@@ -1,5 +1,6 @@
 // The only module that imports onnxruntime-node: everything else speaks `Tensor`.
 import * as ort from 'onnxruntime-node';
+import { physicalCoreCount } from './cpu-cores.ts';
 import type { ProviderName, RuntimeOptions } from './providers.ts';
 import { Tensor } from './tensor.ts';
 
@@ -45,7 +46,8 @@ export class GraphSession {
           // An accelerator that is not installed is expected: its load failure is reported to the
           // user once, in words, instead of as onnxruntime's native error log.
           logSeverityLevel: provider === 'cpu' ? 2 : 4,
-          ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
+          intraOpNumThreads:
+            options.intraOpThreads > 0 ? options.intraOpThreads : physicalCoreCount(),
         });
         return { session: new GraphSession(inner, path), provider, fallbacks };
       } catch (error) {
