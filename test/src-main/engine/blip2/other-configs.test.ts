@@ -572,6 +572,20 @@ describe.each(OPT_CASES.map((c) => [c.name, c] as const))(
         expect(results.map((r) => r.text)).toEqual(ref.generated_text);
       },
     );
+
+    it('beam search over the batch equals each image alone (the KV cache layout of this head size)', async () => {
+      const options = { maxNewTokens: MAX_NEW_TOKENS, numBeams: 3, repetitionPenalty: 1.3 };
+      const batch = await captioner.generate(imageEmbeds, PROMPTS, options);
+      const size = imageEmbeds.dims.slice(1).reduce((a, b) => a * b, 1);
+      for (const [row, prompt] of PROMPTS.entries()) {
+        const one = floatTensor(imageEmbeds.data.slice(row * size, (row + 1) * size), [
+          1,
+          ...imageEmbeds.dims.slice(1),
+        ]);
+        const [alone] = await captioner.generate(one, [prompt], options);
+        expect(batch[row]).toEqual(alone);
+      }
+    });
   },
 );
 
