@@ -32,8 +32,6 @@ export interface DecoderRun {
  * buffer the graph extends in place, or tensors it returns grown.
  */
 export class OptLanguageModel implements CausalLanguageModel {
-  /** Rows the decoder graph ran with, per call (prefill and steps), newest last. */
-  readonly rowsPerRun: number[] = [];
   private readonly sharedBuffer: boolean;
 
   constructor(
@@ -75,7 +73,6 @@ export class OptLanguageModel implements CausalLanguageModel {
         attention_mask: int64Tensor(attentionMask),
         position_ids: int64Tensor(positions),
       };
-      this.rowsPerRun.push(rows);
       return this.sharedBuffer
         ? await this.runInPlace(feeds, rows, seq, past as SharedKvCache | undefined)
         : await this.runConcat(feeds, rows, seq, past as ConcatKvCache | undefined);
