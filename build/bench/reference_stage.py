@@ -158,7 +158,8 @@ class Stage:
         if past[0][0].shape[2] == 0:
             past = None
         logits, _ = self.ref.opt_forward(self.P, tcfg, inputs["inputs_embeds"], inputs["attention_mask"], past)
-        return {"logits": logits}
+        # The decoder graph returns the last position's logits only (all generation reads).
+        return {"logits": logits[:, -1, :]}
 
     def save(self, folder, outputs):
         os.makedirs(folder, exist_ok=True)
