@@ -125,8 +125,11 @@ try {
       new Array<number>(promptQueries + promptTokens).fill(1),
     );
     t = performance.now();
+    const prefillCpu = process.cpuUsage();
     const prefill = await lm.prefill(prefixEmbeds, [photos, promptQueries, D], mask, ids);
     const prefillMs = performance.now() - t;
+    const prefillUsed = process.cpuUsage(prefillCpu);
+    const prefillCpuMs = (prefillUsed.user + prefillUsed.system) / 1000;
     let cache: KvCache = lm.selectRows(
       prefill.cache,
       Array.from({ length: rows }, (_, r) => Math.floor(r / beams)),
@@ -160,7 +163,7 @@ try {
     const median = medianOf(times);
     const cpuMedian = medianOf(cpuTimes);
     console.log(
-      `rows ${rows}: prefill (${photos} rows × ${promptQueries + promptTokens}) ${prefillMs.toFixed(0)} ms; ` +
+      `rows ${rows}: prefill (${photos} rows × ${promptQueries + promptTokens}) ${prefillMs.toFixed(0)} ms wall, ${prefillCpuMs.toFixed(0)} ms cpu; ` +
         `decode step median ${median.toFixed(1)} ms wall, ${cpuMedian.toFixed(1)} ms cpu (cache ${promptQueries + promptTokens}..${promptQueries + promptTokens + steps})`,
     );
   }
