@@ -1,7 +1,16 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 
+/** Every tensor starts on a cache line. */
 const ALIGNMENT = 64;
+/**
+ * onnxruntime memory-maps an external initializer (instead of reading it into fresh memory) when
+ * its offset is a multiple of the allocation granularity: 4 KiB on Linux and macOS, 64 KiB on
+ * Windows. Tensors from 1 MiB up (ORT's own threshold when it saves external data) start on a
+ * 64 KiB boundary, so one file maps on every platform; the padding costs < 64 KiB per such tensor.
+ */
+const MAP_ALIGNMENT = 65536;
+const MAP_ALIGNMENT_THRESHOLD = 1 << 20;
 
 /**
  * Appends initializer bytes to one `<model>.onnx.data` file as they are produced, so converting a
@@ -28,7 +37,8 @@ export class ExternalDataWriter {
   /** Writes the bytes and returns where they are, for the TensorProto's external_data entries. */
   append(bytes: Uint8Array): { offset: number; length: number } {
     if (this.fd === undefined) throw new Error(`${this.path}: already closed`);
-    const padding = (ALIGNMENT - (this.offset % ALIGNMENT)) % ALIGNMENT;
+    const alignment = bytes.length >= MAP_ALIGNMENT_THRESHOLD ? MAP_ALIGNMENT : ALIGNMENT;
+    const padding = (alignment - (this.offset % alignment)) % alignment;
     if (padding > 0) {
       writeSync(this.fd, Buffer.alloc(padding));
       this.offset += padding;

@@ -103,6 +103,15 @@ export class GraphBuilder {
     this.outputs.push({ name, elemType: castOutside ? this.activationType : elemType, shape });
   }
 
+  /**
+   * Declares a value some node already produces under `name` a graph output, without the
+   * Identity of `output`: onnxruntime then writes that node's result straight into a buffer the
+   * caller provides for it (a KV cache updated in place).
+   */
+  outputAsProduced(name: string, elemType: ElemType, shape: readonly Dim[]): void {
+    this.outputs.push({ name, elemType, shape });
+  }
+
   get declaredInputs(): readonly ValueSpec[] {
     return this.inputs;
   }

@@ -18,7 +18,7 @@ export function addRuntimeFlags(command: Command): Command {
       ).env('SIGHTLINE_PROVIDER'),
     )
     .addOption(
-      new Option('--threads <n>', 'threads per operator (0 = one per core)').env(
+      new Option('--threads <n>', 'threads per operator (0 = one per physical core)').env(
         'SIGHTLINE_THREADS',
       ),
     );

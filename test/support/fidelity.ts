@@ -41,7 +41,7 @@ export function argmaxRows(logits: Float32Array, rows: number): number[] {
  */
 export async function teacherForcedAgreement(
   lm: OptLanguageModel,
-  embeds: Tensor<'float32'>,
+  prompt: { queryEmbeds: Tensor<'float32'>; tokenIds: readonly (readonly number[])[] },
   attentionMask: readonly (readonly number[])[],
   tokens: readonly (readonly number[])[],
   eos: number,
@@ -49,7 +49,13 @@ export async function teacherForcedAgreement(
   let agree = 0;
   let total = 0;
   const mask = attentionMask.map((r) => [...r]);
-  let out = await lm.prefill(embeds.data, embeds.dims as [number, number, number], mask);
+  const { queryEmbeds, tokenIds } = prompt;
+  let out = await lm.prefill(
+    queryEmbeds.data,
+    queryEmbeds.dims as [number, number, number],
+    mask,
+    tokenIds,
+  );
   const steps = tokens[0]!.length;
   const finished = tokens.map(() => false);
   for (let s = 0; s < steps; s++) {

@@ -102,21 +102,22 @@ export function expectClose(
 }
 
 /**
- * Prefills `embeds`, then feeds the reference's tokens one step at a time (KV cache), checking the
+ * Prefills `prompt`, then feeds the reference's tokens one step at a time (KV cache), checking the
  * logits of every step against `stepLogits` [steps, batch, vocab].
  */
 export async function expectLogitsAlongTokens(
   lm: OptLanguageModel,
-  embeds: Tensor<'float32'>,
+  prompt: { queryEmbeds: Tensor<'float32'>; tokenIds: readonly (readonly number[])[] },
   attentionMask: readonly (readonly number[])[],
   tokens: readonly (readonly number[])[],
   stepLogits: { shape: readonly number[]; values: Float32Array },
 ): Promise<void> {
   const [steps, batch, vocab] = stepLogits.shape as [number, number, number];
   let out = await lm.prefill(
-    embeds.data,
-    embeds.dims as [number, number, number],
+    prompt.queryEmbeds.data,
+    prompt.queryEmbeds.dims as [number, number, number],
     attentionMask.map((r) => [...r]),
+    prompt.tokenIds,
   );
   const mask = attentionMask.map((r) => [...r]);
   for (let s = 0; s < steps; s++) {

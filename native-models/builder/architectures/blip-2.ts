@@ -11,7 +11,7 @@ import type { GraphFormat, ModuleFormats } from '../precision.ts';
 import { parseBlip2Config, type Blip2Config } from './blip-2-config.ts';
 import { makeQformer, makeQueryTokens, makeTextEmbeddings } from './blip-2-qformer.ts';
 import { buildVisionGraph } from './blip-2-vision.ts';
-import { buildOptDecoderGraph, buildTokenEmbeddingGraph } from './opt.ts';
+import { buildOptDecoderGraph } from './opt.ts';
 
 export interface ArchitectureOutput {
   config: Blip2Config;
@@ -21,7 +21,7 @@ export interface ArchitectureOutput {
 
 export type GraphStartListener = (graph: string) => void;
 
-/** Blip2ForConditionalGeneration (OPT): vision, Q-Former + projection, token embeddings, decoder. */
+/** Blip2ForConditionalGeneration (OPT): vision, Q-Former + projection, decoder (with its token table). */
 export function convertBlip2ConditionalGeneration(
   ckpt: HfCheckpoint,
   outDir: string,
@@ -46,22 +46,13 @@ export function convertBlip2ConditionalGeneration(
     'BLIP-2 Q-Former query path + language_projection',
     formats.qformer,
   );
-  onGraph('embed_tokens');
-  graphs.embed_tokens = writeGraph(
-    outDir,
-    'embed_tokens',
-    ckpt,
-    (g) => buildTokenEmbeddingGraph(g, ckpt, config.text, 'language_model'),
-    'OPT token embeddings',
-    formats.language,
-  );
   onGraph('decoder');
   graphs.decoder = writeGraph(
     outDir,
     'decoder',
     ckpt,
     (g) => buildOptDecoderGraph(g, ckpt, config.text, 'language_model'),
-    'OPT decoder with KV cache',
+    'OPT decoder with KV cache and token embeddings',
     formats.language,
   );
   return { config, graphs, visionFingerprint: fingerprintVision(outDir, graphs.vision) };

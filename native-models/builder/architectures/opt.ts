@@ -1,50 +1,26 @@
 import type { FloatTensor, HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import type { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { ElemType } from '../../onnx/proto.ts';
-import {
-  makeActivation,
-  makeDim,
-  makeLayerNorm,
-  makeLinear,
-  makeScaledDotProduct,
-  mergeHeads,
-  splitHeads,
-} from '../ops.ts';
+import { makeActivation, makeLayerNorm, makeLinear } from '../ops.ts';
+import { makeEmbeddingTable, type EmbeddingTable } from '../tables.ts';
 import type { OptConfig } from './blip-2-config.ts';
+import { kvCacheLayoutFor, makeOptAttention } from './opt-attention.ts';
 
 /** HF OPTLearnedPositionalEmbedding reads row position_id + 2. */
 const POSITION_OFFSET = 2;
-const FLOAT32_MIN = -3.4028234663852886e38;
 
 export function optTensorPrefix(prefix: string): string {
   return `${prefix}.model.decoder`;
 }
 
-/** input_ids [B, T] int64 → inputs_embeds [B, T, word_embed_proj_dim]. */
-export function buildTokenEmbeddingGraph(
-  g: GraphBuilder,
-  ckpt: HfCheckpoint,
-  cfg: OptConfig,
-  prefix: string,
-): void {
-  const ids = g.input('input_ids', ElemType.INT64, ['batch', 'sequence']);
-  const table = ckpt.read(`${optTensorPrefix(prefix)}.embed_tokens.weight`, [
-    cfg.vocabSize,
-    cfg.wordEmbedProjDim,
-  ]);
-  const embeds = g.op(
-    'Gather',
-    [g.weight(table.name, table.data, table.shape), ids],
-    '/decoder/embed_tokens',
-    { axis: 0 },
-  );
-  g.output(embeds, 'inputs_embeds', ElemType.FLOAT, ['batch', 'sequence', cfg.wordEmbedProjDim]);
-}
-
 /**
- * OPTForCausalLM over inputs_embeds with a KV cache: one graph serves prefill (past length 0)
- * and decode steps. Position ids come from the caller (cumsum(mask) * mask - 1, as HF's
- * OPTDecoder derives them); the causal + padding mask is built in the graph from the 2D mask.
+ * OPTForCausalLM with a KV cache: one graph serves prefill (past length 0) and decode steps. The
+ * sequence is `inputs_embeds` (the projected image queries at prefill, none at decode steps)
+ * followed by the embedded `input_ids`; one token-embedding table serves that lookup and the tied
+ * lm_head, which runs on the last position only (`logits` [B, vocab]: all generation reads).
+ * Position ids come from the caller (cumsum(mask) * mask - 1, as HF's OPTDecoder derives them);
+ * the causal + padding mask is built in the graph from the 2D mask. The KV cache layout depends
+ * on the head size (`kvCacheLayoutFor`).
  */
 export function buildOptDecoderGraph(
   g: GraphBuilder,
@@ -58,28 +34,24 @@ export function buildOptDecoderGraph(
   const headDim = D / heads;
   if (!Number.isInteger(headDim))
     throw new Error('text_config: hidden_size is not divisible by num_attention_heads');
-  const embedsIn = g.input('inputs_embeds', ElemType.FLOAT, [
+  const prefixEmbeds = g.input('inputs_embeds', ElemType.FLOAT, [
     'batch',
-    'sequence',
+    'prefix_sequence',
     cfg.wordEmbedProjDim,
   ]);
+  const ids = g.input('input_ids', ElemType.INT64, ['batch', 'token_sequence']);
   const mask = g.input('attention_mask', ElemType.INT64, ['batch', 'total_sequence']);
   const positionIds = g.input('position_ids', ElemType.INT64, ['batch', 'sequence']);
-  const past = Array.from({ length: cfg.numHiddenLayers }, (_, i) => ({
-    key: g.input(`past_key_values.${i}.key`, ElemType.FLOAT, [
-      'batch',
-      heads,
-      'past_sequence',
-      headDim,
-    ]),
-    value: g.input(`past_key_values.${i}.value`, ElemType.FLOAT, [
-      'batch',
-      heads,
-      'past_sequence',
-      headDim,
-    ]),
-  }));
-
+  const tokenTable = makeEmbeddingTable(
+    g,
+    ckpt.read(`${dp}.embed_tokens.weight`, [cfg.vocabSize, cfg.wordEmbedProjDim]),
+  );
+  const embedsIn = g.op(
+    'Concat',
+    [prefixEmbeds, tokenTable.gather('/decoder/embed_tokens', ids)],
+    '/decoder/inputs_embeds',
+    { axis: 1 },
+  );
   let x = embedsIn;
   if (ckpt.has(`${dp}.project_in.weight`)) {
     x = makeLinear(
@@ -105,7 +77,13 @@ export function buildOptDecoderGraph(
     { axis: 0 },
   );
   x = g.op('Add', [x, positionEmbeds], '/decoder/embed_positions');
-  const bias = makeCausalPaddingBias(g, embedsIn, mask);
+  const attention = makeOptAttention(
+    g,
+    kvCacheLayoutFor(headDim),
+    { layers: cfg.numHiddenLayers, heads, headDim },
+    embedsIn,
+    mask,
+  );
 
   const layerNorm = (scope: string, name: string, input: string): string => {
     const [w, b] = layerNormParams(ckpt, cfg, name, D);
@@ -129,37 +107,12 @@ export function buildOptDecoderGraph(
       : x;
     const qProj = linear(`${s}/attn/q_proj`, `${p}.self_attn.q_proj`, h, D, D);
     const q = g.op('Mul', [qProj, g.constFloat([headDim ** -0.5])], `${s}/attn/q_scale`);
-    const kNew = splitHeads(
-      g,
-      `${s}/attn/k_proj`,
-      linear(`${s}/attn/k_proj`, `${p}.self_attn.k_proj`, h, D, D),
-      heads,
-      headDim,
-    );
-    const vNew = splitHeads(
-      g,
-      `${s}/attn/v_proj`,
-      linear(`${s}/attn/v_proj`, `${p}.self_attn.v_proj`, h, D, D),
-      heads,
-      headDim,
-    );
-    const k = g.op('Concat', [past[i]!.key, kNew], `${s}/attn/present_key`, { axis: 2 });
-    const v = g.op('Concat', [past[i]!.value, vNew], `${s}/attn/present_value`, { axis: 2 });
-    g.output(k, `present.${i}.key`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
-    g.output(v, `present.${i}.value`, ElemType.FLOAT, ['batch', heads, 'total_sequence', headDim]);
-    const context = makeScaledDotProduct(
-      g,
-      `${s}/attn`,
-      splitHeads(g, `${s}/attn/q_proj`, q, heads, headDim),
-      k,
-      v,
-      { kind: 'none' },
-      bias,
-    );
+    const k = linear(`${s}/attn/k_proj`, `${p}.self_attn.k_proj`, h, D, D);
+    const v = linear(`${s}/attn/v_proj`, `${p}.self_attn.v_proj`, h, D, D);
     const attnOut = linear(
       `${s}/attn/out_proj`,
       `${p}.self_attn.out_proj`,
-      mergeHeads(g, `${s}/attn`, context, D),
+      attention(i, `${s}/attn`, q, k, v),
       D,
       D,
     );
@@ -180,6 +133,9 @@ export function buildOptDecoderGraph(
     x = g.op('Add', [residual, fc2], `${s}/mlp_residual`);
     if (!cfg.doLayerNormBefore) x = layerNorm(`${s}/final_layer_norm`, `${p}.final_layer_norm`, x);
   }
+  // Generation reads the last position only; the final norm, project_out and lm_head are
+  // per-position, so they run on that one row: [B, S, D] → [B, D].
+  x = g.op('Gather', [x, g.constInt64([-1], [])], '/decoder/last_position', { axis: 1 });
   if (cfg.doLayerNormBefore && !cfg.removeFinalLayerNorm)
     x = layerNorm('/decoder/final_layer_norm', `${dp}.final_layer_norm`, x);
   if (ckpt.has(`${dp}.project_out.weight`)) {
@@ -190,21 +146,34 @@ export function buildOptDecoderGraph(
       ckpt.read(`${dp}.project_out.weight`, [cfg.wordEmbedProjDim, D]),
     );
   }
-  // lm_head is tied to embed_tokens; checkpoints written by save_pretrained store only the latter.
-  const lmHeadName = ckpt.has(`${prefix}.lm_head.weight`)
-    ? `${prefix}.lm_head.weight`
-    : `${dp}.embed_tokens.weight`;
-  const logits = makeLinear(
-    g,
-    '/lm_head',
-    x,
-    renamed(ckpt.read(lmHeadName, [cfg.vocabSize, cfg.wordEmbedProjDim]), 'lm_head.weight'),
-  );
-  g.output(logits, 'logits', ElemType.FLOAT, ['batch', 'sequence', cfg.vocabSize]);
+  const logits = lmHeadTable(g, ckpt, cfg, prefix, tokenTable).project('/lm_head', x);
+  g.output(logits, 'logits', ElemType.FLOAT, ['batch', cfg.vocabSize]);
 }
 
-function renamed(t: FloatTensor, name: string): FloatTensor {
-  return { ...t, name };
+/**
+ * lm_head is tied to embed_tokens (checkpoints written by save_pretrained store only the latter):
+ * the token table serves it. A stored `lm_head.weight` that differs gets its own table.
+ */
+function lmHeadTable(
+  g: GraphBuilder,
+  ckpt: HfCheckpoint,
+  cfg: OptConfig,
+  prefix: string,
+  tokenTable: EmbeddingTable,
+): EmbeddingTable {
+  const name = `${prefix}.lm_head.weight`;
+  if (!ckpt.has(name)) return tokenTable;
+  const shape = [cfg.vocabSize, cfg.wordEmbedProjDim];
+  const head = ckpt.read(name, shape);
+  const tokens = ckpt.read(`${optTensorPrefix(prefix)}.embed_tokens.weight`, shape);
+  if (sameValues(head.data, tokens.data)) return tokenTable;
+  return makeEmbeddingTable(g, head);
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function layerNormParams(
@@ -228,33 +197,4 @@ function layerNormParams(
     storedDtype: 'F32',
   };
   return [ones, zeros];
-}
-
-/**
- * Additive attention bias [B, 1, T, S]: 0 where key j is visible to query i (j <= past + i and
- * mask[j] = 1), finfo(float32).min elsewhere — HF's _prepare_4d_causal_attention_mask.
- */
-function makeCausalPaddingBias(g: GraphBuilder, embeds: string, mask: string): string {
-  const scope = '/decoder/attention_bias';
-  const total = g.op('Squeeze', [makeDim(g, scope, mask, 1)], scope);
-  const current = g.op('Squeeze', [makeDim(g, scope, embeds, 1)], scope);
-  const pastLength = g.op('Sub', [total, current], scope);
-  const one = g.constInt64([1], []);
-  const queryPositions = g.op('Range', [pastLength, total, one], `${scope}/query_positions`);
-  const keyPositions = g.op('Range', [g.constInt64([0], []), total, one], `${scope}/key_positions`);
-  const causal = g.op(
-    'LessOrEqual',
-    [
-      g.op('Unsqueeze', [keyPositions, g.constInt64([0])], scope),
-      g.op('Unsqueeze', [queryPositions, g.constInt64([1])], scope),
-    ],
-    scope,
-  );
-  const keyVisible = g.op(
-    'Unsqueeze',
-    [g.op('Cast', [mask], scope, { to: ElemType.BOOL }), g.constInt64([1, 2])],
-    scope,
-  );
-  const allowed = g.op('And', [causal, keyVisible], scope);
-  return g.op('Where', [allowed, g.constFloat([0]), g.constFloat([FLOAT32_MIN])], scope);
 }

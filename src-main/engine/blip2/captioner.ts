@@ -1,7 +1,7 @@
 import { generate, type GenerationOptions } from '../generation/generate.ts';
 import type { TokenStreamer } from '../generation/streamer.ts';
 import type { RuntimeOptions } from '../runtime/providers.ts';
-import { floatTensor, type Tensor } from '../runtime/tensor.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { buildOptInputs, type OptInputs } from '../text/prompts.ts';
 import { TokenTextStreamer } from '../text/streaming-decoder.ts';
 import { ConvertedModel } from './converted-model.ts';
@@ -46,11 +46,14 @@ export class Blip2Captioner {
   static async load(dir: string, runtime: RuntimeOptions): Promise<Blip2Captioner> {
     const model = await ConvertedModel.load(dir, runtime, 'Blip2ForConditionalGeneration');
     const text = model.manifest.text!;
-    const [decoder, embedder] = await Promise.all([
-      model.session('decoder'),
-      model.session('embed_tokens'),
-    ]);
-    const lm = new OptLanguageModel(decoder, embedder, {
+    const decoderInputs = model.manifest.graphs.decoder?.inputs.map((input) => input.name) ?? [];
+    if (!decoderInputs.includes('input_ids')) {
+      throw new Error(
+        `${dir} was converted by an older Sightline (its decoder has no token table); run sightline models convert again`,
+      );
+    }
+    const decoder = await model.session('decoder');
+    const lm = new OptLanguageModel(decoder, {
       vocabSize: text.vocabSize,
       hiddenSize: text.hiddenSize,
       numLayers: text.numLayers,
@@ -81,34 +84,22 @@ export class Blip2Captioner {
     });
   }
 
-  /** The decoder's inputs_embeds: token embeddings with the image positions replaced by the projected queries. */
-  async buildInputsEmbeds(
+  /**
+   * The decoder's prompt: the projected queries as embeddings, then the padded text ids, which
+   * the decoder embeds itself. Both HF layouts put the queries at positions 0..N-1 (the
+   * image-token layout overwrites its `<image>` ids there), so this covers either.
+   */
+  buildPrompt(
     languageInputs: Tensor<'float32'>,
     inputs: OptInputs,
-  ): Promise<Tensor<'float32'>> {
-    const [rows, queries, hidden] = languageInputs.dims as [number, number, number];
+  ): { queryEmbeds: Tensor<'float32'>; tokenIds: number[][] } {
+    const [rows, queries] = languageInputs.dims as [number, number, number];
     if (rows !== inputs.inputIds.length)
       throw new Error(`${rows} images for ${inputs.inputIds.length} prompts`);
-    const tokens = await this.languageModel.embedTokens(inputs.inputIds);
-    const length = inputs.attentionMask[0]!.length;
-    const out = new Float32Array(rows * length * hidden);
-    const textLength = tokens.dims[1]!;
-    const textOffset = length - textLength; // 0 when image tokens are in input_ids, `queries` when prepended
-    for (let r = 0; r < rows; r++) {
-      out.set(
-        tokens.data.subarray(r * textLength * hidden, (r + 1) * textLength * hidden),
-        (r * length + textOffset) * hidden,
-      );
-      inputs.imageTokenPositions[r]!.forEach((position, q) => {
-        const from = (r * queries + q) * hidden;
-        out.set(
-          languageInputs.data.subarray(from, from + hidden),
-          (r * length + position) * hidden,
-        );
-      });
-    }
-    tokens.dispose();
-    return floatTensor(out, [rows, length, hidden]);
+    const positions = Array.from({ length: queries }, (_, q) => q);
+    if (inputs.imageTokenPositions.some((p) => p.join() !== positions.join()))
+      throw new Error('image queries must come first in the prompt');
+    return { queryEmbeds: languageInputs, tokenIds: inputs.textInputIds };
   }
 
   /** One result per image (per image × numReturnSequences), in input order. */
@@ -121,8 +112,7 @@ export class Blip2Captioner {
     const { languageInputs, queryOutput } = await this.projectImages(imageEmbeds);
     queryOutput.dispose();
     const inputs = this.buildInputs(prompts);
-    const embeds = await this.buildInputsEmbeds(languageInputs, inputs);
-    languageInputs.dispose();
+    const prompt = this.buildPrompt(languageInputs, inputs);
     const defaults = this.generationDefaults;
     const full: GenerationOptions = {
       ...options,
@@ -134,15 +124,16 @@ export class Blip2Captioner {
     const result = await generate(
       this.languageModel,
       {
-        inputsEmbeds: embeds.data,
-        dims: embeds.dims as [number, number, number],
+        inputsEmbeds: prompt.queryEmbeds.data,
+        dims: prompt.queryEmbeds.dims as [number, number, number],
+        promptTokenIds: prompt.tokenIds,
         attentionMask: inputs.attentionMask,
         seenTokenIds: inputs.inputIds,
       },
       full,
       streamer,
     );
-    embeds.dispose();
+    languageInputs.dispose();
     return result.sequences.map((tokenIds) => ({
       text: this.model.tokenizer.decode(tokenIds, { skipSpecialTokens: true }).trim(),
       tokenIds,

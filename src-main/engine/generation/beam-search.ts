@@ -103,42 +103,53 @@ export async function beamSearch(
 
   let logits = setup.prefill.logits;
   let cache: KvCache | undefined = setup.prefill.cache;
-  // The prefill has one row per input row (every beam of it is identical); later outputs have
-  // one row per beam. Expansion happens in the first `selectRows`.
+  // Input rows the model still runs, in the order of its output rows. The prefill has one row per
+  // input row (every beam of it is identical); later outputs one per beam of each live row, and
+  // expansion happens in the first `selectRows`. A row whose hypotheses can no longer change
+  // (see `isDone`) leaves the batch: its results are final, the model stops computing it.
+  let live = Array.from({ length: inputRows }, (_, row) => row);
   let expanded = false;
-  const modelRowOf = (row: number, beam: number): number =>
-    expanded ? row * numBeams + beam : row;
+  const modelRowOf = (slot: number, beam: number): number =>
+    expanded ? slot * numBeams + beam : slot;
 
   let generated = 0;
   try {
     for (;;) {
-      for (let row = 0; row < inputRows; row++) {
+      live.forEach((row, slot) => {
         const beamLogits = (beam: number): Float64Array =>
-          copyRow(logits, modelRowOf(row, beam), vocabSize);
+          copyRow(logits, modelRowOf(slot, beam), vocabSize);
         advanceRow(states[row]!, beamLogits, seenOf(row), generated, context);
-      }
+      });
       generated++;
-      for (const state of states) updateImprovable(state, generated, context);
+      for (const row of live) updateImprovable(states[row]!, generated, context);
 
-      // HF `_beam_search_has_unfinished_sequences`.
-      const improvementPossible = states.some((state) => state.improvable);
+      // HF `_beam_search_has_unfinished_sequences`, over the rows that ran this step: a row that
+      // left earlier can neither improve nor change, and at the length limit all rows stop alike.
+      const ran = live.map((row) => states[row]!);
+      const improvementPossible = ran.some((state) => state.improvable);
       const openBeamExists = !(
         earlyStopping === true && states.every((s) => s.finished.every((slot) => slot.finished))
       );
-      const validContinuations = !states.every((state) => state.allCandidatesStopped);
+      const validContinuations = !ran.every((state) => state.allCandidatesStopped);
       if (!(improvementPossible && openBeamExists && validContinuations)) break;
+      const next = live.filter((row) => !isDone(states[row]!, earlyStopping));
+      if (next.length === 0) break;
 
       const sources: number[] = [];
       const tokens: number[] = [];
       const masks: number[][] = [];
-      for (let row = 0; row < inputRows; row++) {
+      for (const row of next) {
+        const slot = live.indexOf(row);
         for (const beam of states[row]!.running) {
-          sources.push(modelRowOf(row, beam.source));
+          sources.push(modelRowOf(slot, beam.source));
           tokens.push(beam.tokens.at(-1)!);
           masks.push([...attentionMask[row]!, ...new Array<number>(generated).fill(1)]);
         }
       }
-      const isIdentity = expanded && sources.every((source, index) => source === index);
+      const isIdentity =
+        expanded &&
+        sources.length === cache.rows &&
+        sources.every((source, index) => source === index);
       let stepCache: KvCache = cache;
       if (!isIdentity) {
         stepCache = model.selectRows(cache, sources);
@@ -148,6 +159,7 @@ export async function beamSearch(
       const output = await model.step(tokens, masks, stepCache);
       logits = output.logits;
       cache = output.cache;
+      live = next;
       expanded = true;
     }
   } finally {
@@ -174,6 +186,16 @@ export async function beamSearch(
     setup.streamer.end();
   }
   return { sequences, padded, scores };
+}
+
+/**
+ * A row whose finished hypotheses can no longer change: HF masks every new hypothesis of a row
+ * that cannot improve (or, with early_stopping=true, that already holds numBeams of them).
+ */
+function isDone(state: RowState, earlyStopping: BeamSearchSettings['earlyStopping']): boolean {
+  return (
+    !state.improvable || (earlyStopping === true && state.finished.every((slot) => slot.finished))
+  );
 }
 
 /** Settings and helpers shared by every input row of one search. */

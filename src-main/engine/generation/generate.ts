@@ -61,11 +61,17 @@ function validate(input: GenerationInput, options: GenerationOptions): void {
       `inputsEmbeds has ${input.inputsEmbeds.length} values, dims say ${rows}x${seq}x${hidden}`,
     );
   }
+  const tokens = input.promptTokenIds;
+  const tokenLength = tokens?.[0]?.length ?? 0;
+  if (tokens && (tokens.length !== rows || tokens.some((ids) => ids.length !== tokenLength))) {
+    throw new RangeError(`promptTokenIds must be [${rows}][${tokenLength}]`);
+  }
+  const length = seq + tokenLength;
   if (
     input.attentionMask.length !== rows ||
-    input.attentionMask.some((mask) => mask.length !== seq)
+    input.attentionMask.some((mask) => mask.length !== length)
   ) {
-    throw new RangeError(`attentionMask must be [${rows}][${seq}]`);
+    throw new RangeError(`attentionMask must be [${rows}][${length}]`);
   }
   if (input.seenTokenIds && input.seenTokenIds.length !== rows) {
     throw new RangeError(`seenTokenIds must have one entry per row (${rows})`);
@@ -118,7 +124,12 @@ export async function generate(
 
   const processors = buildLogitsProcessors(options);
   const stopping = buildStoppingCriteria(options);
-  const prefill = await model.prefill(input.inputsEmbeds, input.dims, input.attentionMask);
+  const prefill = await model.prefill(
+    input.inputsEmbeds,
+    input.dims,
+    input.attentionMask,
+    input.promptTokenIds,
+  );
   const setup = {
     model,
     prefill,

@@ -4,10 +4,12 @@ import type { StoppingCriterion } from './stopping.ts';
 import type { TokenStreamer } from './streamer.ts';
 
 export interface GenerationInput {
-  /** [rows, seq, hidden] prompt embeddings, rows left-padded to a common length. */
+  /** [rows, seq, hidden] prompt embeddings (e.g. the image queries) that come first. */
   inputsEmbeds: Float32Array;
   dims: EmbeddingDims;
-  /** [rows][seq], 0 on left padding. */
+  /** Prompt token ids [rows][T] that follow the embeddings; the model embeds them. */
+  promptTokenIds?: readonly (readonly number[])[];
+  /** [rows][seq + T], 0 on padding. */
   attentionMask: number[][];
   /**
    * Per input row, HF's `input_ids` for that row in order (image tokens, pads, BOS, prompt ids):

@@ -21,11 +21,15 @@ export type EmbeddingDims = readonly [rows: number, seq: number, hidden: number]
 
 export interface CausalLanguageModel {
   readonly vocabSize: number;
-  /** First pass over the prompt embeddings; attentionMask is [rows][T] (0 = left pad). */
+  /**
+   * First pass over the prompt: the embeddings `dims`, then `promptTokenIds` [rows][T] (none when
+   * omitted), which the model embeds itself. attentionMask is [rows][seq + T] (0 = left pad).
+   */
   prefill(
     inputsEmbeds: Float32Array,
     dims: EmbeddingDims,
     attentionMask: number[][],
+    promptTokenIds?: readonly (readonly number[])[],
   ): Promise<StepOutput>;
   /**
    * One new token per row; attentionMask is the FULL mask [rows][past+1] incl. the new token.

@@ -14,8 +14,9 @@ export type TokenChooser = (scores: Float64Array) => number;
  *
  * HF semantics kept here:
  * - a row that has finished (EOS) keeps receiving `padTokenId` until every row is finished or the
- *   budget is spent; its `sequences` entry stops at the EOS (inclusive), `padded` shows the pads;
- * - the attention mask grows by 1 for every row at every step, finished rows included;
+ *   budget is spent; its `sequences` entry stops at the EOS (inclusive), `padded` shows the pads.
+ *   Those pads cannot change any row's tokens, so the model no longer runs finished rows;
+ * - the attention mask grows by 1 for every running row at every step;
  * - the model is not called again after the last token is chosen.
  */
 export async function decodeTokenByToken(
@@ -39,8 +40,10 @@ export async function decodeTokenByToken(
 
   let logits = setup.prefill.logits;
   let cache: KvCache | undefined = setup.prefill.cache;
-  // Prefill logits/cache have one row per input row; later ones one per output row.
-  let logitsRowOf = inputRowOf;
+  // Prefill logits/cache have one row per input row; later ones one per output row still
+  // generating, in `running` order: a finished row only receives pads, so it leaves the batch.
+  let running = Array.from({ length: rows }, (_, row) => row);
+  let modelRowOf = inputRowOf;
   try {
     for (;;) {
       const tokens: number[] = [];
@@ -49,7 +52,7 @@ export async function decodeTokenByToken(
           tokens.push(padTokenId);
           continue;
         }
-        const scores = copyRow(logits, logitsRowOf(row), vocabSize);
+        const scores = copyRow(logits, modelRowOf(row), vocabSize);
         processors.apply(scores, makeHistory(seenOf(row), sequences[row]!));
         tokens.push(chooseToken(scores));
       }
@@ -63,27 +66,28 @@ export async function decodeTokenByToken(
         streamer?.put(row, token);
         if (stopping.isDone(makeHistory(seenOf(row), sequences[row]!))) unfinished[row] = false;
       }
-      if (!unfinished.includes(true)) break;
+      const next = running.filter((row) => unfinished[row]);
+      if (next.length === 0) break;
 
-      if (copiesPerRow > 1 && logitsRowOf === inputRowOf) {
-        const expanded: KvCache = model.selectRows(
-          cache,
-          Array.from({ length: rows }, (_, row) => inputRowOf(row)),
-        );
+      const sources = next.map((row) => modelRowOf(row));
+      if (sources.length !== cache.rows || sources.some((source, index) => source !== index)) {
+        const selected: KvCache = model.selectRows(cache, sources);
         cache.dispose();
-        cache = expanded;
+        cache = selected;
       }
       const stepCache: KvCache = cache;
       cache = undefined; // `step` consumes it
       // Copies: the model may keep what it is given, and `masks` keeps growing here.
       const output = await model.step(
-        tokens,
-        masks.map((mask) => [...mask]),
+        next.map((row) => tokens[row]!),
+        next.map((row) => [...masks[row]!]),
         stepCache,
       );
       logits = output.logits;
       cache = output.cache;
-      logitsRowOf = (row) => row;
+      running = next;
+      const slots = new Map(next.map((row, slot) => [row, slot]));
+      modelRowOf = (row) => slots.get(row)!;
     }
   } finally {
     cache?.dispose();

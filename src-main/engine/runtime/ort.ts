@@ -1,6 +1,7 @@
 // The only module that imports onnxruntime-node: everything else speaks `Tensor`.
 import * as ort from 'onnxruntime-node';
 import { ElemType, onnx } from '../../../native-models/onnx/proto.ts';
+import { physicalCoreCount } from './cpu-cores.ts';
 import type { ProviderName, RuntimeOptions } from './providers.ts';
 import { Tensor } from './tensor.ts';
 
@@ -46,7 +47,8 @@ export class GraphSession {
           // An accelerator that is not installed is expected: its load failure is reported to the
           // user once, in words, instead of as onnxruntime's native error log.
           logSeverityLevel: provider === 'cpu' ? 2 : 4,
-          ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
+          intraOpNumThreads:
+            options.intraOpThreads > 0 ? options.intraOpThreads : physicalCoreCount(),
         });
         return { session: new GraphSession(inner, path), provider, fallbacks };
       } catch (error) {
@@ -80,6 +82,29 @@ export class GraphSession {
       : await this.inner.run(ortFeeds);
     const converted: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(results)) converted[name] = fromOrt(value);
+    return converted;
+  }
+
+  /**
+   * Runs the graph writing the outputs named in `into` straight into those tensors' memory (no
+   * copy from onnxruntime's buffers); returns every output, the given tensors included.
+   */
+  async runInto(
+    feeds: Readonly<Record<string, Tensor>>,
+    into: Readonly<Record<string, Tensor>>,
+  ): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds))
+      ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const name of this.inner.outputNames) {
+      const t = into[name];
+      fetches[name] = t ? new ort.Tensor(t.type, t.data, t.dims) : null;
+    }
+    const results = await this.inner.run(ortFeeds, fetches);
+    const converted: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(results))
+      converted[name] = into[name] ?? fromOrt(value);
     return converted;
   }
 

@@ -41,7 +41,7 @@ export function parseProviderPreference(value: string | undefined): ProviderName
 export interface RuntimeOptions {
   /** Providers to try, best first. */
   providers: readonly ProviderName[];
-  /** Threads inside one operator (0 = onnxruntime's default: one per physical core). */
+  /** Threads inside one operator (0 = one per physical core, hardware threads not counted). */
   intraOpThreads: number;
 }
 

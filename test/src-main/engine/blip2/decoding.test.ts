@@ -32,45 +32,32 @@ class RecomputeModel implements CausalLanguageModel {
   get vocabSize(): number {
     return this.lm.vocabSize;
   }
-  private last(logits: Tensor<'float32'>): Float32Array {
-    const [rows, seq, vocab] = logits.dims as [number, number, number];
-    const out = new Float32Array(rows * vocab);
-    for (let r = 0; r < rows; r++)
-      out.set(
-        logits.data.subarray((r * seq + seq - 1) * vocab, (r * seq + seq) * vocab),
-        r * vocab,
-      );
-    return out;
+  private async recompute(prompt: SequenceCache, attentionMask: number[][]): Promise<StepOutput> {
+    const run = await this.lm.run(
+      floatTensor(prompt.embeds, prompt.dims),
+      prompt.tokenIds,
+      attentionMask,
+    );
+    run.cache.dispose();
+    return { logits: run.logits.data, cache: prompt };
   }
-  async prefill(
+  prefill(
     inputsEmbeds: Float32Array,
     dims: EmbeddingDims,
     attentionMask: number[][],
+    promptTokenIds?: readonly (readonly number[])[],
   ): Promise<StepOutput> {
-    const run = await this.lm.run(floatTensor(inputsEmbeds, dims), attentionMask);
-    run.cache.dispose();
-    return { logits: this.last(run.logits), cache: new SequenceCache(inputsEmbeds, dims) };
+    const tokenIds = promptTokenIds ?? Array.from({ length: dims[0] }, () => []);
+    return this.recompute(new SequenceCache(inputsEmbeds, dims, tokenIds), attentionMask);
   }
-  async step(
+  step(
     tokenIds: readonly number[],
     attentionMask: number[][],
     cache: KvCache,
   ): Promise<StepOutput> {
     const previous = asSequence(cache);
-    const [rows, seq, hidden] = previous.dims;
-    const added = await this.lm.embedTokens(tokenIds.map((t) => [t]));
-    const embeds = new Float32Array(rows * (seq + 1) * hidden);
-    for (let r = 0; r < rows; r++) {
-      embeds.set(
-        previous.embeds.subarray(r * seq * hidden, (r + 1) * seq * hidden),
-        r * (seq + 1) * hidden,
-      );
-      embeds.set(added.data.subarray(r * hidden, (r + 1) * hidden), (r * (seq + 1) + seq) * hidden);
-    }
-    const dims = [rows, seq + 1, hidden] as const;
-    const run = await this.lm.run(floatTensor(embeds, dims), attentionMask);
-    run.cache.dispose();
-    return { logits: this.last(run.logits), cache: new SequenceCache(embeds, dims) };
+    const grown = previous.tokenIds.map((ids, r) => [...ids, tokenIds[r]!]);
+    return this.recompute(new SequenceCache(previous.embeds, previous.dims, grown), attentionMask);
   }
   selectRows(cache: KvCache, indices: readonly number[]): KvCache {
     const c = asSequence(cache);
@@ -79,7 +66,11 @@ class RecomputeModel implements CausalLanguageModel {
     indices.forEach((r, i) =>
       out.set(c.embeds.subarray(r * seq * hidden, (r + 1) * seq * hidden), i * seq * hidden),
     );
-    return new SequenceCache(out, [indices.length, seq, hidden]);
+    return new SequenceCache(
+      out,
+      [indices.length, seq, hidden],
+      indices.map((r) => c.tokenIds[r]!),
+    );
   }
 }
 
@@ -88,16 +79,18 @@ function asSequence(cache: KvCache): SequenceCache {
   return cache;
 }
 
+/** The whole sequence so far: the prompt's embeddings, then every token id after them. */
 class SequenceCache implements KvCache {
   constructor(
     readonly embeds: Float32Array,
     readonly dims: EmbeddingDims,
+    readonly tokenIds: readonly (readonly number[])[],
   ) {}
   get rows(): number {
     return this.dims[0];
   }
   get length(): number {
-    return this.dims[1];
+    return this.dims[1] + (this.tokenIds[0]?.length ?? 0);
   }
   dispose(): void {}
 }
@@ -131,10 +124,11 @@ describe('decoding on the converted tiny BLIP-2', () => {
       floatTensor(picked, [rows.length, ...imageEmbeds.dims.slice(1)]),
     );
     const inputs = captioner.buildInputs(rowPrompts);
-    const embeds = await captioner.buildInputsEmbeds(languageInputs, inputs);
+    const prompt = captioner.buildPrompt(languageInputs, inputs);
     return {
-      inputsEmbeds: embeds.data,
-      dims: embeds.dims as unknown as EmbeddingDims,
+      inputsEmbeds: prompt.queryEmbeds.data,
+      dims: prompt.queryEmbeds.dims as unknown as EmbeddingDims,
+      promptTokenIds: prompt.tokenIds,
       attentionMask: inputs.attentionMask,
       seenTokenIds: inputs.inputIds,
     };
@@ -151,8 +145,14 @@ describe('decoding on the converted tiny BLIP-2', () => {
     const input = await promptEmbeds([0, 1, 2], prompts);
     const cached = captioner.languageModel;
     const slow = new RecomputeModel(cached);
-    let fast = await cached.prefill(input.inputsEmbeds, input.dims, input.attentionMask);
-    let reference = await slow.prefill(input.inputsEmbeds, input.dims, input.attentionMask);
+    const args = [
+      input.inputsEmbeds,
+      input.dims,
+      input.attentionMask,
+      input.promptTokenIds,
+    ] as const;
+    let fast = await cached.prefill(...args);
+    let reference = await slow.prefill(...args);
     const mask = input.attentionMask.map((r) => [...r]);
     let worst = 0;
     for (let step = 0; step < 12; step++) {
@@ -186,6 +186,7 @@ describe('decoding on the converted tiny BLIP-2', () => {
         input.inputsEmbeds,
         input.dims,
         input.attentionMask,
+        input.promptTokenIds,
       );
       const beams = await beamSearch(
         {

@@ -3,6 +3,7 @@ import { Blip2Captioner } from '../../../../src-main/engine/blip2/captioner.ts';
 import { Blip2Retrieval, itcScore } from '../../../../src-main/engine/blip2/retrieval.ts';
 import { encodeImages, loadPixelBatch } from '../../../../src-main/engine/blip2/vision-encoder.ts';
 import { sharesVisionTower } from '../../../../src-main/engine/blip2/converted-model.ts';
+import type { OptLanguageModel } from '../../../../src-main/engine/blip2/opt-language-model.ts';
 import { floatTensor, type Tensor } from '../../../../src-main/engine/runtime/tensor.ts';
 import {
   GOLDEN_IMAGE_NAMES,
@@ -53,6 +54,41 @@ function expectClose(
   const want = expected instanceof Float32Array ? expected : goldenFloats(expected);
   const result = compareClose(actual, want, tol.atol, tol.rtol);
   expect(result.ok, `max |diff| ${result.maxAbs} at ${result.worstIndex}`).toBe(true);
+}
+
+/** golden [B, S, D] → its first `count` positions of every row, [B, count, D]. */
+function leadingPositions(golden: GoldenTensor, count: number): Float32Array {
+  const [batch, length, width] = golden.shape as [number, number, number];
+  const values = goldenFloats(golden);
+  const out = new Float32Array(batch * count * width);
+  for (let b = 0; b < batch; b++)
+    out.set(values.subarray(b * length * width, (b * length + count) * width), b * count * width);
+  return out;
+}
+
+/** Last-position logits of a prefill over the first `end` positions of `prompt`. */
+async function prefillPrefix(
+  lm: OptLanguageModel,
+  prompt: { queryEmbeds: Tensor<'float32'>; tokenIds: number[][] },
+  attentionMask: number[][],
+  end: number,
+): Promise<Float32Array> {
+  const [batch, queries, width] = prompt.queryEmbeds.dims as [number, number, number];
+  const kept = Math.min(end, queries);
+  const embeds = new Float32Array(batch * kept * width);
+  for (let b = 0; b < batch; b++)
+    embeds.set(
+      prompt.queryEmbeds.data.subarray(b * queries * width, (b * queries + kept) * width),
+      b * kept * width,
+    );
+  const out = await lm.prefill(
+    embeds,
+    [batch, kept, width],
+    attentionMask.map((row) => row.slice(0, end)),
+    prompt.tokenIds.map((ids) => ids.slice(0, end - kept)),
+  );
+  out.cache.dispose();
+  return out.logits;
 }
 
 /** Rows of a [B, ...] tensor. */
@@ -118,22 +154,41 @@ describe('BLIP-2 golden parity (tiny fixture, converted with models convert)', (
       it('reproduces prefill and per-step logits along the golden tokens', async () => {
         const { languageInputs } = await captioner.projectImages(rows(optEmbeds, imageRows));
         const inputs = captioner.buildInputs(prompts);
-        const embeds = await captioner.buildInputsEmbeds(languageInputs, inputs);
-        if (c.inputs_embeds) expectClose(embeds.data, c.inputs_embeds, TOLERANCE.features);
+        const prompt = captioner.buildPrompt(languageInputs, inputs);
+        // The decoder embeds the text ids itself: the queries are the embeddings it is given.
+        if (c.inputs_embeds)
+          expectClose(
+            prompt.queryEmbeds.data,
+            leadingPositions(c.inputs_embeds, prompt.queryEmbeds.dims[1]!),
+            TOLERANCE.features,
+          );
         const lm = captioner.languageModel;
         if (c.prefill_logits_all_positions) {
-          const full = await lm.run(embeds, inputs.attentionMask);
-          expectClose(full.logits.data, c.prefill_logits_all_positions, TOLERANCE.logits);
-          full.cache.dispose();
+          // The graph computes the last position only; a prefill of each prompt prefix gives
+          // every position's logits (causal attention: the later positions cannot change them).
+          const golden = c.prefill_logits_all_positions;
+          const [batch, length, vocab] = golden.shape as [number, number, number];
+          const values = goldenFloats(golden);
+          for (let end = 1; end <= length; end++) {
+            const out = await prefillPrefix(lm, prompt, inputs.attentionMask, end);
+            const want = new Float32Array(batch * vocab);
+            for (let b = 0; b < batch; b++)
+              want.set(
+                values.subarray((b * length + end - 1) * vocab, (b * length + end) * vocab),
+                b * vocab,
+              );
+            expectClose(out, want, TOLERANCE.logits);
+          }
         }
         const prefill = await lm.prefill(
-          embeds.data,
-          embeds.dims as [number, number, number],
+          prompt.queryEmbeds.data,
+          prompt.queryEmbeds.dims as [number, number, number],
           inputs.attentionMask,
+          prompt.tokenIds,
         );
         expectClose(prefill.logits, c.prefill_last_logits, TOLERANCE.logits);
         prefill.cache.dispose();
-        await expectLogitsAlongTokens(lm, embeds, inputs.attentionMask, c.new_tokens, {
+        await expectLogitsAlongTokens(lm, prompt, inputs.attentionMask, c.new_tokens, {
           shape: c.step_logits.shape,
           values: goldenFloats(c.step_logits),
         });

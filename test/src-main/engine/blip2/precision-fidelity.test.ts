@@ -88,10 +88,10 @@ async function topOneAgreement(m: Loaded): Promise<{ agree: number; total: numbe
     const prompts = c.prompts ?? c.images.map(() => null);
     const { languageInputs } = await m.captioner.projectImages(rowsOf(m.optEmbeds, imageRows));
     const inputs = m.captioner.buildInputs(prompts);
-    const embeds = await m.captioner.buildInputsEmbeds(languageInputs, inputs);
+    const prompt = m.captioner.buildPrompt(languageInputs, inputs);
     const counted = await teacherForcedAgreement(
       m.captioner.languageModel,
-      embeds,
+      prompt,
       inputs.attentionMask,
       c.new_tokens,
       c.eos_token_id,

@@ -191,6 +191,43 @@ describe('beam search', () => {
     },
   );
 
+  it.each([true, false])(
+    'rows whose hypotheses are final leave the batch (early_stopping %o)',
+    async (earlyStopping) => {
+      const model = new ToyLanguageModel({
+        vocabSize: 10,
+        seed: 31,
+        // EOS (4) is likely after the one-token prompt, rare after the others.
+        logits: (history, random) => (
+          (random[4] = random[4]! + (history[0] === 13 ? 4 : 0)),
+          random
+        ),
+      });
+      models.push(model);
+      const options: GenerationOptions = {
+        maxNewTokens: 12,
+        eosTokenIds: [4],
+        padTokenId: PAD,
+        numBeams: 3,
+        earlyStopping,
+      };
+      const batch = await generate(model, embedPrompts(PROMPTS), options);
+      const rowsPerStep = model.newMaskColumns.map((column) => column.length);
+      // Beam search starts with every row's beams; the early-finishing row then stops running.
+      expect(rowsPerStep[0]).toBe(PROMPTS.length * 3);
+      expect(Math.min(...rowsPerStep)).toBeLessThan(rowsPerStep[0]!);
+      rowsPerStep.forEach((rows, step) => {
+        expect(rows % 3).toBe(0);
+        if (step > 0) expect(rows).toBeLessThanOrEqual(rowsPerStep[step - 1]!);
+      });
+      for (const [row, prompt] of PROMPTS.entries()) {
+        const alone = await generate(model, embedPrompts([prompt]), options);
+        expect(batch.sequences[row]).toEqual(alone.sequences[0]);
+        expect(batch.scores![row]).toEqual(alone.scores![0]);
+      }
+    },
+  );
+
   it('returns hypotheses best first, EOS-terminated or cut at the budget', async () => {
     const model = toyModel(8, 41);
     const result = await generate(model, embedPrompts([PROMPTS[1]!]), {

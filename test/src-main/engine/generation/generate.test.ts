@@ -96,8 +96,13 @@ describe('generate: greedy', () => {
     expect(batch.sequences[1]).toHaveLength(3);
     expect(batch.padded[1]).toEqual([...singles[1]!, PAD, PAD, PAD, PAD, PAD]);
     expect(batch.padded.map((row) => row.length)).toEqual([8, 8, 8]);
-    // HF extends the mask with 1 for every row, finished ones included.
-    expect(model.newMaskColumns).toEqual(new Array(7).fill([1, 1, 1]));
+    // HF keeps running finished rows on pads; their tokens cannot change, so the model here runs
+    // only the rows still generating: row 1 (EOS as its 3rd token) leaves after two steps.
+    expect(model.newMaskColumns).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+      ...new Array<number[]>(5).fill([1, 1]),
+    ]);
     // The streamer saw exactly the real tokens of each row, then one end().
     expect([...streamer.rows.entries()].sort()).toEqual(batch.sequences.map((s, i) => [i, s]));
     expect(streamer.ended).toBe(1);

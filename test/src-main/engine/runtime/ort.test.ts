@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readManifest } from '../../../../src-main/engine/blip2/converted-model.ts';
 import { GraphSession } from '../../../../src-main/engine/runtime/ort.ts';
 import { floatTensor } from '../../../../src-main/engine/runtime/tensor.ts';
 import { convertFixtures, type ConvertedFixture } from '../../../support/golden.ts';
@@ -33,16 +34,18 @@ describe('GraphSession', () => {
   });
 
   it('returns host tensors that can be disposed', async () => {
-    const { session } = await GraphSession.open(join(fixture.opt, 'embed_tokens.onnx'), {
+    const { session } = await GraphSession.open(join(fixture.opt, 'qformer.onnx'), {
       providers: ['cpu'],
       intraOpThreads: 1,
     });
-    const { int64Tensor } = await import('../../../../src-main/engine/runtime/tensor.ts');
-    const out = await session.run({ input_ids: int64Tensor([[2, 5]]) });
-    const embeds = out.inputs_embeds!;
-    expect(embeds.dims.slice(0, 2)).toEqual([1, 2]);
-    embeds.dispose();
-    expect(() => embeds.data).toThrow(/after dispose/);
+    const width = readManifest(fixture.opt).graphs.qformer!.inputs[0]!.shape[2] as number;
+    const out = await session.run({
+      image_embeds: floatTensor(new Float32Array(2 * width), [1, 2, width]),
+    });
+    const queries = out.query_output!;
+    expect(queries.dims[0]).toBe(1);
+    queries.dispose();
+    expect(() => queries.data).toThrow(/after dispose/);
     expect(() => floatTensor(new Float32Array(3), [2, 2])).toThrow(/3 values/);
     await session.release();
   });
