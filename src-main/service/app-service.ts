@@ -5,6 +5,7 @@ import type { RuntimeOptions } from '../engine/runtime/providers.ts';
 import { openLibraryDatabase, type LibraryDatabase } from '../library/db/database.ts';
 import type { RootSpec } from '../library/indexer/indexer.ts';
 import { defaultModelsDir, defaultThumbnailDir } from '../library/paths.ts';
+import { describeFileError } from '../library/queries/file-error-reasons.ts';
 import { listErrors, listTags } from '../library/queries/library-queries.ts';
 import { photoDisplay } from '../library/queries/photo-fields.ts';
 import type { AppEventListener, Unsubscribe } from '../shared/app-events.ts';
@@ -16,10 +17,12 @@ import type {
   DescribeImageRequest,
   DescribeImageResult,
   FileError,
+  FilePathRequest,
   FindSimilarRequest,
   FolderCount,
   IndexingStatus,
   LibraryRoot,
+  LibraryState,
   ListPhotosRequest,
   ModelStatus,
   OpenedFile,
@@ -32,6 +35,7 @@ import type {
   PhotoRequest,
   RemoveRootRequest,
   RemoveRootResult,
+  RetryFilesRequest,
   SearchRequest,
   SetupModelsRequest,
   SetupModelsResult,
@@ -232,6 +236,30 @@ export class AppService implements ServiceHostApi {
 
   getIndexingStatus = (): Promise<IndexingStatus> => attempt(() => this.indexing.status());
 
+  /** One read transaction, so every count on every screen comes from the same moment. */
+  getLibraryState = (): Promise<LibraryState> =>
+    attempt(() =>
+      this.db.transaction(() => ({
+        status: this.indexing.status(),
+        roots: listRoots(this.db),
+        folders: listFolders(this.db),
+        tags: listTags(this.db),
+      }))(),
+    );
+
+  retryFiles = (request: RetryFilesRequest): Promise<IndexingStatus> =>
+    attempt(() => {
+      if (this.indexing.busy) {
+        throw new AppError('conflict', 'indexing is running; try again when it has finished');
+      }
+      const rootIds = this.edits.requeueFailed(request.paths);
+      if (rootIds.length === 0) throw new AppError('not-found', 'none of these files failed');
+      this.events.emit({ type: 'library-changed', reason: 'indexing', photoIds: null });
+      const roots = listRoots(this.db).filter((r) => rootIds.includes(r.rootId));
+      this.indexing.start(roots.map((r) => this.rootSpec(r.rootId, r.path)));
+      return this.indexing.status();
+    });
+
   listPhotos = (request: ListPhotosRequest): Promise<PhotoPage> =>
     attempt(() =>
       listPhotos(
@@ -244,7 +272,10 @@ export class AppService implements ServiceHostApi {
   getPhoto = (request: PhotoRequest): Promise<PhotoDetails> =>
     attempt(() => getPhoto(this.db, request.photoId, this.urlPrefix));
 
-  listErrors = (): Promise<FileError[]> => attempt(() => listErrors(this.db));
+  listErrors = (): Promise<FileError[]> =>
+    attempt(() =>
+      listErrors(this.db).map((e) => ({ ...e, ...describeFileError(e.path, e.stage, e.reason) })),
+    );
   listTags = (): Promise<TagCount[]> => attempt(() => listTags(this.db));
   listFolders = (): Promise<FolderCount[]> => attempt(() => listFolders(this.db));
 
@@ -261,6 +292,17 @@ export class AppService implements ServiceHostApi {
   /** The service cannot reach a file manager; the Electron shell reveals the returned path. */
   showInFolder = (request: PhotoRequest): Promise<ShowInFolderResult> =>
     attempt(() => ({ path: this.photoPath(request.photoId), revealed: false }));
+
+  showFileInFolder = (request: FilePathRequest): Promise<ShowInFolderResult> =>
+    attempt(() => {
+      const tracked = this.db
+        .prepare<[string], { path: string }>(
+          "SELECT path FROM files WHERE path = ? AND status != 'missing'",
+        )
+        .get(resolve(request.path));
+      if (!tracked) throw new AppError('not-found', 'the library does not hold this file');
+      return { path: tracked.path, revealed: false };
+    });
 
   listOpenedFiles = (): Promise<OpenedFile[]> => Promise.resolve(this.opened.list(this.urlPrefix));
 

@@ -215,12 +215,42 @@ export type PhotoDetails = z.infer<typeof photoDetailsSchema>;
 export const photoRequestSchema = z.object({ photoId: photoIdSchema });
 export type PhotoRequest = z.infer<typeof photoRequestSchema>;
 
+/** Why files fail, in words a person can act on (see library/queries/file-error-reasons.ts). */
+export const fileErrorKindSchema = z.enum([
+  'truncated',
+  'empty',
+  'not-an-image',
+  'unsupported-codec',
+  'corrupt',
+  'too-many-pixels',
+  'missing',
+  'unreadable',
+  'metadata',
+  'other',
+]);
+export type FileErrorKind = z.infer<typeof fileErrorKindSchema>;
+
 export const fileErrorSchema = z.object({
   path: z.string(),
+  /** The message the indexer recorded (technical; names the file). */
   reason: z.string(),
   stage: z.string().nullable(),
+  kind: fileErrorKindSchema,
+  /** One short sentence for people ("The file is cut off — …"). */
+  summary: z.string(),
+  /** The technical detail without the path or the stage (for a disclosure). */
+  detail: z.string(),
 });
 export type FileError = z.infer<typeof fileErrorSchema>;
+
+/** Failed files to index again (they become pending and a run starts). */
+export const retryFilesRequestSchema = z.object({
+  paths: z.array(nonEmptyPath).min(1).max(100_000),
+});
+export type RetryFilesRequest = z.infer<typeof retryFilesRequestSchema>;
+
+export const filePathRequestSchema = z.object({ path: nonEmptyPath });
+export type FilePathRequest = z.infer<typeof filePathRequestSchema>;
 
 export const tagCountSchema = z.object({
   tag: z.string(),
@@ -231,6 +261,19 @@ export type TagCount = z.infer<typeof tagCountSchema>;
 
 export const folderCountSchema = z.object({ path: z.string(), photos: count });
 export type FolderCount = z.infer<typeof folderCountSchema>;
+
+/**
+ * Everything the screens count, read in one go so no two panels can disagree: the indexing
+ * status (photo, file, waiting and error counts, progress, last run), the library folders with
+ * their file counts, and the sidebar's folders and tags.
+ */
+export const libraryStateSchema = z.object({
+  status: indexingStatusSchema,
+  roots: z.array(libraryRootSchema),
+  folders: z.array(folderCountSchema),
+  tags: z.array(tagCountSchema),
+});
+export type LibraryState = z.infer<typeof libraryStateSchema>;
 
 // ---- search ---------------------------------------------------------------------------------
 

@@ -10,10 +10,12 @@ import {
   askRequestSchema,
   askResultSchema,
   fileErrorSchema,
+  filePathRequestSchema,
   findSimilarRequestSchema,
   folderCountSchema,
   indexingStatusSchema,
   libraryRootSchema,
+  libraryStateSchema,
   listPhotosRequestSchema,
   modelStatusSchema,
   openedFileSchema,
@@ -25,6 +27,7 @@ import {
   photoRequestSchema,
   removeRootRequestSchema,
   removeRootResultSchema,
+  retryFilesRequestSchema,
   searchRequestSchema,
   setupModelsRequestSchema,
   setupModelsResultSchema,
@@ -39,10 +42,12 @@ import type {
   AskRequest,
   AskResult,
   FileError,
+  FilePathRequest,
   FindSimilarRequest,
   FolderCount,
   IndexingStatus,
   LibraryRoot,
+  LibraryState,
   ListPhotosRequest,
   ModelStatus,
   OpenedFile,
@@ -54,6 +59,7 @@ import type {
   PhotoRequest,
   RemoveRootRequest,
   RemoveRootResult,
+  RetryFilesRequest,
   SearchRequest,
   SetupModelsRequest,
   SetupModelsResult,
@@ -116,6 +122,10 @@ export interface AppApi {
   /** Stops after the batch in flight; nothing done so far is lost. */
   cancelIndexing: () => Promise<IndexingStatus>;
   getIndexingStatus: () => Promise<IndexingStatus>;
+  /** Counts, progress, library folders, sidebar folders and tags, read together (one truth). */
+  getLibraryState: () => Promise<LibraryState>;
+  /** Failed files become pending again and a run starts over their folders. */
+  retryFiles: (request: RetryFilesRequest) => Promise<IndexingStatus>;
 
   listPhotos: (request: ListPhotosRequest) => Promise<PhotoPage>;
   getPhoto: (request: PhotoRequest) => Promise<PhotoDetails>;
@@ -125,6 +135,8 @@ export interface AppApi {
 
   /** Reveals the photo's file in the system file manager (where there is one). */
   showInFolder: (request: PhotoRequest) => Promise<ShowInFolderResult>;
+  /** The same for a file the library tracks that is no photo (a file that failed to index). */
+  showFileInFolder: (request: FilePathRequest) => Promise<ShowInFolderResult>;
   /** Files opened with Sightline so far (also announced by `files-opened` events). */
   listOpenedFiles: () => Promise<OpenedFile[]>;
 
@@ -166,12 +178,15 @@ export const APP_METHODS = {
   resumeIndexing: { request: null, response: indexingStatusSchema },
   cancelIndexing: { request: null, response: indexingStatusSchema },
   getIndexingStatus: { request: null, response: indexingStatusSchema },
+  getLibraryState: { request: null, response: libraryStateSchema },
+  retryFiles: { request: retryFilesRequestSchema, response: indexingStatusSchema },
   listPhotos: { request: listPhotosRequestSchema, response: photoPageSchema },
   getPhoto: { request: photoRequestSchema, response: photoDetailsSchema },
   listErrors: { request: null, response: z.array(fileErrorSchema) },
   listTags: { request: null, response: z.array(tagCountSchema) },
   listFolders: { request: null, response: z.array(folderCountSchema) },
   showInFolder: { request: photoRequestSchema, response: showInFolderResultSchema },
+  showFileInFolder: { request: filePathRequestSchema, response: showInFolderResultSchema },
   listOpenedFiles: { request: null, response: z.array(openedFileSchema) },
   search: { request: searchRequestSchema, response: z.array(photoHitSchema) },
   findSimilar: { request: findSimilarRequestSchema, response: z.array(photoHitSchema) },

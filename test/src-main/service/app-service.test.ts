@@ -80,6 +80,62 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
     for (const error of errors) expect(error.reason.length).toBeGreaterThan(0);
   });
 
+  it('errors carry a human reason and the detail without the path', async () => {
+    const errors = await kit.service.listErrors();
+    expect(APP_METHODS.listErrors.response.parse(errors)).toEqual(errors);
+    const cut = errors.find((e) => e.path.endsWith('cut-in-half.jpg'));
+    expect(cut).toMatchObject({ kind: 'truncated', stage: 'decode' });
+    const empty = errors.find((e) => e.path.endsWith('empty.jpg'));
+    expect(empty?.kind).toBe('empty');
+    for (const error of errors) {
+      expect(error.summary.length).toBeGreaterThan(0);
+      expect(error.detail).not.toContain(error.path);
+    }
+  });
+
+  it('one read holds every count: status, library folders, sidebar folders and tags', async () => {
+    const state = await kit.service.getLibraryState();
+    expect(APP_METHODS.getLibraryState.response.parse(state)).toEqual(state);
+    expect(state.status).toEqual(await kit.service.getIndexingStatus());
+    expect(state.roots).toEqual(await kit.service.listRoots());
+    expect(state.folders).toEqual(await kit.service.listFolders());
+    expect(state.tags).toEqual(await kit.service.listTags());
+    expect(state.roots.reduce((sum, root) => sum + root.files, 0)).toBe(state.status.files);
+  });
+
+  it('show in folder names a tracked file, and only such a file', async () => {
+    const [failed] = await kit.service.listErrors();
+    expect(failed).toBeDefined();
+    await expect(kit.service.showFileInFolder({ path: failed!.path })).resolves.toEqual({
+      path: failed!.path,
+      revealed: false,
+    });
+    await expect(
+      kit.service.showFileInFolder({ path: join(kit.photos, 'not-tracked.jpg') }),
+    ).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('try again re-queues failed files and indexes them in a new run', async () => {
+    const before = await kit.service.listErrors();
+    const again = before.filter((e) => e.kind === 'truncated' || e.kind === 'empty');
+    // Some failed files, not all: the run must index exactly those.
+    expect(again.length).toBeGreaterThanOrEqual(2);
+    expect(again.length).toBeLessThan(before.length);
+    const finished = nextEvent(kit.service, isIndexingFinished);
+    const started = await kit.service.retryFiles({ paths: again.map((e) => e.path) });
+    expect(started.pending).toBe(again.length);
+    await finished;
+    // The files are still broken, so they fail again, with the same reasons; nothing else moved.
+    const after = await kit.service.listErrors();
+    expect(after.map((e) => [e.path, e.kind])).toEqual(before.map((e) => [e.path, e.kind]));
+    const done = await kit.service.getIndexingStatus();
+    expect(done.lastRun).toMatchObject({ state: 'done', analysed: 0, errors: again.length });
+    expect(done).toMatchObject({ photos: status.photos, files: status.files, pending: 0 });
+    await expect(
+      kit.service.retryFiles({ paths: [join(kit.photos, 'nope.jpg')] }),
+    ).rejects.toMatchObject({ code: 'not-found' });
+  });
+
   it('pages through every photo exactly once, newest first', async () => {
     const limit = 4;
     const seen: number[] = [];
