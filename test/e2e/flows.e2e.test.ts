@@ -9,6 +9,7 @@ import type { AppEvent } from '../../src-main/shared/app-events.ts';
 import type { FileError, SearchFilters, TagCount } from '../../src-main/shared/contract.ts';
 import type { LibraryStatus } from '../../src-main/library/queries/library-queries.ts';
 import { runSightline } from '../support/run-cli.ts';
+import { seriousViolations, type AxeFinding } from './accessibility.ts';
 import { CHROMIUM_MISSING, startE2eApp, type E2eApp } from './harness.ts';
 import { recordedStatuses, recordStatuses } from './status-recorder.ts';
 
@@ -108,6 +109,14 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
     await page.goto(app.url);
     await page.locator(`${byTestId('first-run')}[data-step="folders"]`).waitFor();
     await app.screenshot('10-first-run');
+    // The first run follows the system theme: scanned in both.
+    const firstRunFindings: Record<string, AxeFinding[]> = {};
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      firstRunFindings[colorScheme] = await seriousViolations(page);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(firstRunFindings).toEqual({ light: [], dark: [] });
 
     // The browser build has no folder picker: Browse… says so and the path field is used.
     await page.locator(byTestId('add-folder-browse')).click();
@@ -473,5 +482,69 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  it('every screen passes an accessibility scan (axe-core) in both themes', async () => {
+    const { page } = app;
+    const findings: Record<string, AxeFinding[]> = {};
+    const scan = async (screen: string): Promise<void> => {
+      const found = await seriousViolations(page);
+      if (found.length > 0) findings[screen] = found;
+    };
+    const toggle = page.locator(byTestId('theme-toggle'));
+    const box = page.locator(byTestId('search-box'));
+    for (const theme of ['light', 'dark'] as const) {
+      while ((await toggle.textContent())?.trim() !== `Theme: ${theme}`) await toggle.click();
+      await page.locator(`html[data-theme="${theme}"]`).waitFor({ state: 'attached' });
+
+      await page.locator(byTestId('nav-library')).click();
+      await box.fill('');
+      await box.press('Enter');
+      await page
+        .locator(`${byTestId('photo-grid')} ${byTestId('grid-item')}`)
+        .first()
+        .waitFor();
+      await scan(`${theme}: library`);
+      await app.screenshot(`40-${theme}-library`);
+
+      await box.fill('a cat');
+      await box.press('Enter');
+      await page
+        .locator(`${byTestId('search-results')} ${byTestId('grid-item')}`)
+        .first()
+        .waitFor();
+      await scan(`${theme}: search results`);
+
+      const item = page.locator(byTestId('grid-item')).first();
+      await item.click({ button: 'right' });
+      await page.locator(byTestId('context-menu')).waitFor();
+      await scan(`${theme}: context menu`);
+      await page.keyboard.press('Escape');
+      await page.locator(byTestId('context-menu')).waitFor({ state: 'detached' });
+
+      await item.click();
+      await page.locator(byTestId('photo-view')).waitFor();
+      await page.locator(byTestId('photo-image')).waitFor();
+      await scan(`${theme}: photo view`);
+      await app.screenshot(`41-${theme}-photo-view`);
+      await page.keyboard.press('Escape');
+      await page.locator(byTestId('photo-view')).waitFor({ state: 'detached' });
+
+      await page.locator(byTestId('nav-indexing')).click();
+      await page
+        .locator(`${byTestId('error-list')} ${byTestId('error-group')}`)
+        .first()
+        .waitFor();
+      await scan(`${theme}: indexing`);
+      await app.screenshot(`42-${theme}-indexing`);
+
+      await page.locator(byTestId('nav-models')).click();
+      await page.locator(byTestId('model-entry')).first().waitFor();
+      await scan(`${theme}: models`);
+      await app.screenshot(`43-${theme}-models`);
+    }
+    while ((await toggle.textContent())?.trim() !== 'Theme: system') await toggle.click();
+    expect(findings).toEqual({});
+    expect(app.pageErrors).toEqual([]);
   });
 });
