@@ -74,6 +74,8 @@ export function createPreloadApi(ipc: IpcRendererLike): AppApi {
     listOpenedFiles: () => call(IPC_CHANNELS.listOpenedFiles),
     search: (request) => call(IPC_CHANNELS.search, request),
     findSimilar: (request) => call(IPC_CHANNELS.findSimilar, request),
+    listDuplicates: () => call(IPC_CHANNELS.listDuplicates),
+    chooseStackPhoto: (request) => call(IPC_CHANNELS.chooseStackPhoto, request),
     describeImage: (request) => call(IPC_CHANNELS.describeImage, request),
     ask: (request) => call(IPC_CHANNELS.ask, request),
     updateCaption: (request) => call(IPC_CHANNELS.updateCaption, request),

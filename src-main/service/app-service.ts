@@ -16,6 +16,7 @@ import type {
   AskResult,
   DescribeImageRequest,
   DescribeImageResult,
+  DuplicateStack,
   FileError,
   FilePathRequest,
   FindSimilarRequest,
@@ -44,8 +45,9 @@ import type {
   TagEditRequest,
   UpdateCaptionRequest,
 } from '../shared/contract.ts';
-import { DEFAULT_PHOTO_URL_PREFIX, type PhotoFileKind } from '../shared/photo-urls.ts';
+import { DEFAULT_PHOTO_URL_PREFIX, photoUrl, type PhotoFileKind } from '../shared/photo-urls.ts';
 import { AnswerRunner, type AnswerSettings } from './answer-runner.ts';
+import { DuplicateStacks, type StackIndex } from './duplicate-stacks.ts';
 import { EventHub } from './event-hub.ts';
 import { IndexingController, type IndexingSettings } from './indexing-controller.ts';
 import { LibraryEdits } from './library-edits.ts';
@@ -98,6 +100,7 @@ export class AppService implements ServiceHostApi {
   private readonly models: ModelHost;
   private readonly indexing: IndexingController;
   private readonly searchHost: SearchHost;
+  private readonly duplicates: DuplicateStacks;
   private readonly answers: AnswerRunner;
   private readonly edits: LibraryEdits;
   private readonly opened = new OpenedFiles();
@@ -121,6 +124,7 @@ export class AppService implements ServiceHostApi {
       emit,
     });
     this.searchHost = new SearchHost(this.db, this.models);
+    this.duplicates = new DuplicateStacks(this.db);
     this.thumbnailDir = options.thumbnailDir ?? defaultThumbnailDir(options.databasePath);
     this.indexing = new IndexingController({
       db: this.db,
@@ -128,7 +132,10 @@ export class AppService implements ServiceHostApi {
       thumbnailDir: this.thumbnailDir,
       settings: options.indexing ?? {},
       emit,
-      onPhotosChanged: () => this.searchHost.photosChanged(),
+      onPhotosChanged: () => {
+        this.searchHost.photosChanged();
+        this.duplicates.photosChanged();
+      },
     });
     this.answers = new AnswerRunner(this.models, emit, options.answers);
     this.edits = new LibraryEdits(this.db);
@@ -200,6 +207,7 @@ export class AppService implements ServiceHostApi {
         throw new AppError('not-found', `no library folder ${request.rootId}`);
       }
       this.searchHost.photosChanged();
+      this.duplicates.photosChanged();
       this.events.emit({ type: 'library-changed', reason: 'roots', photoIds: null });
       return { removed: true };
     });
@@ -260,14 +268,26 @@ export class AppService implements ServiceHostApi {
       return this.indexing.status();
     });
 
-  listPhotos = (request: ListPhotosRequest): Promise<PhotoPage> =>
-    attempt(() =>
-      listPhotos(
-        this.db,
-        request.filters ? { ...request, filters: resolvedFilters(request.filters) } : request,
-        this.urlPrefix,
-      ),
+  listPhotos = async (request: ListPhotosRequest): Promise<PhotoPage> => {
+    const stacks = request.stacked === true ? await this.duplicates.index() : null;
+    return listPhotos(
+      this.db,
+      request.filters ? { ...request, filters: resolvedFilters(request.filters) } : request,
+      this.urlPrefix,
+      stacks && {
+        hidden: stacks.hidden,
+        sizeOf: (photoId) => stacks.byPhoto.get(photoId)?.files,
+      },
     );
+  };
+
+  listDuplicates = async (): Promise<DuplicateStack[]> => this.duplicates.list(this.urlPrefix);
+
+  chooseStackPhoto = async (request: PhotoRequest): Promise<DuplicateStack[]> => {
+    await this.duplicates.show(request.photoId);
+    this.events.emit({ type: 'library-changed', reason: 'edit', photoIds: null });
+    return this.duplicates.list(this.urlPrefix);
+  };
 
   getPhoto = (request: PhotoRequest): Promise<PhotoDetails> =>
     attempt(() => getPhoto(this.db, request.photoId, this.urlPrefix));
@@ -279,8 +299,8 @@ export class AppService implements ServiceHostApi {
   listTags = (): Promise<TagCount[]> => attempt(() => listTags(this.db));
   listFolders = (): Promise<FolderCount[]> => attempt(() => listFolders(this.db));
 
-  search = (request: SearchRequest): Promise<PhotoHit[]> =>
-    this.searchHost.search(
+  search = async (request: SearchRequest): Promise<PhotoHit[]> => {
+    const hits = await this.searchHost.search(
       request.text,
       {
         ...(request.limit !== undefined ? { limit: request.limit } : {}),
@@ -288,6 +308,8 @@ export class AppService implements ServiceHostApi {
       },
       this.urlPrefix,
     );
+    return request.stacked === true ? this.stackHits(hits) : hits;
+  };
 
   /** The service cannot reach a file manager; the Electron shell reveals the returned path. */
   showInFolder = (request: PhotoRequest): Promise<ShowInFolderResult> =>
@@ -306,8 +328,39 @@ export class AppService implements ServiceHostApi {
 
   listOpenedFiles = (): Promise<OpenedFile[]> => Promise.resolve(this.opened.list(this.urlPrefix));
 
-  findSimilar = (request: FindSimilarRequest): Promise<PhotoHit[]> =>
-    this.searchHost.similar(request.photoId, request.limit, this.urlPrefix);
+  findSimilar = async (request: FindSimilarRequest): Promise<PhotoHit[]> => {
+    const hits = await this.searchHost.similar(request.photoId, request.limit, this.urlPrefix);
+    if (request.stacked !== true) return hits;
+    // The photo's own copies are what it is similar to least usefully: they are the photo.
+    const own = (await this.duplicates.index()).byPhoto.get(request.photoId)?.photoIds ?? [];
+    return this.stackHits(hits.filter((hit) => !own.includes(hit.photoId)));
+  };
+
+  /** One hit per stack, at its best member's rank and score, shown as the stack's chosen photo. */
+  private async stackHits(hits: readonly PhotoHit[]): Promise<PhotoHit[]> {
+    const index: StackIndex = await this.duplicates.index();
+    const seen = new Set<number>();
+    const stacked: PhotoHit[] = [];
+    for (const hit of hits) {
+      const stack = index.byPhoto.get(hit.photoId);
+      if (!stack) {
+        stacked.push(hit);
+        continue;
+      }
+      if (seen.has(stack.shown)) continue;
+      seen.add(stack.shown);
+      const shown = photoDisplay(this.db, [stack.shown]).get(stack.shown);
+      stacked.push({
+        ...hit,
+        photoId: stack.shown,
+        path: shown?.path ?? hit.path,
+        caption: shown?.caption ?? hit.caption,
+        thumbnailUrl: photoUrl(this.urlPrefix, 'thumbnail', stack.shown),
+        stackSize: stack.files,
+      });
+    }
+    return stacked;
+  }
 
   describeImage = async (request: DescribeImageRequest): Promise<DescribeImageResult> => {
     const path = requireImageFile(request.path);

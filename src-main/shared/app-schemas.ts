@@ -151,6 +151,8 @@ export const photoSummarySchema = z.object({
   thumbnailUrl: z.string(),
   caption: z.string(),
   takenAt: z.string().nullable(),
+  /** With `stacked`: how many copies (files) of this picture the one cell stands for. */
+  stackSize: count.optional(),
 });
 export type PhotoSummary = z.infer<typeof photoSummarySchema>;
 
@@ -294,6 +296,8 @@ export const listPhotosRequestSchema = z.object({
   limit: z.number().int().min(1).max(1000),
   /** The same filters as search. */
   filters: searchFiltersSchema.optional(),
+  /** Show each duplicate stack (same picture in several files) once, as its chosen photo. */
+  stacked: z.boolean().optional(),
 });
 export type ListPhotosRequest = z.infer<typeof listPhotosRequestSchema>;
 
@@ -301,6 +305,8 @@ export const searchRequestSchema = z.object({
   text: z.string().trim().min(1, 'text must not be empty').max(1000),
   limit: z.number().int().min(1).max(500).optional(),
   filters: searchFiltersSchema.optional(),
+  /** Show each duplicate stack (same picture in several files) once, as its chosen photo. */
+  stacked: z.boolean().optional(),
 });
 export type SearchRequest = z.infer<typeof searchRequestSchema>;
 
@@ -332,6 +338,8 @@ export type ShowInFolderResult = z.infer<typeof showInFolderResultSchema>;
 export const findSimilarRequestSchema = z.object({
   photoId: photoIdSchema,
   limit: z.number().int().min(1).max(500).optional(),
+  /** Show each duplicate stack (same picture in several files) once, as its chosen photo. */
+  stacked: z.boolean().optional(),
 });
 export type FindSimilarRequest = z.infer<typeof findSimilarRequestSchema>;
 
@@ -341,6 +349,8 @@ export const photoHitSchema = z.object({
   thumbnailUrl: z.string(),
   caption: z.string(),
   score: z.number(),
+  /** With `stacked`: how many copies (files) of this picture the one hit stands for. */
+  stackSize: count.optional(),
 });
 export type PhotoHit = z.infer<typeof photoHitSchema>;
 
@@ -378,3 +388,26 @@ export type UpdateCaptionRequest = z.infer<typeof updateCaptionRequestSchema>;
 
 export const tagEditRequestSchema = z.object({ photoId: photoIdSchema, tag: tagText });
 export type TagEditRequest = z.infer<typeof tagEditRequestSchema>;
+
+// ---- duplicate stacks -----------------------------------------------------------------------
+
+export const stackMemberSchema = z.object({
+  photoId: photoIdSchema,
+  thumbnailUrl: z.string(),
+  /** Every file of this photo (identical content), the preferred one first. */
+  paths: z.array(z.string()),
+  format: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  byteSize: count,
+  takenAt: z.string().nullable(),
+});
+export type StackMember = z.infer<typeof stackMemberSchema>;
+
+/** One picture kept in several files: exact copies (one photo, several files) and near ones. */
+export const duplicateStackSchema = z.object({
+  /** The photo the grid and results show for the stack (the user's pick, else the largest). */
+  shownPhotoId: photoIdSchema,
+  members: z.array(stackMemberSchema),
+});
+export type DuplicateStack = z.infer<typeof duplicateStackSchema>;

@@ -9,6 +9,7 @@ import {
   addRootRequestSchema,
   askRequestSchema,
   askResultSchema,
+  duplicateStackSchema,
   fileErrorSchema,
   filePathRequestSchema,
   findSimilarRequestSchema,
@@ -41,6 +42,7 @@ import type {
   AddRootRequest,
   AskRequest,
   AskResult,
+  DuplicateStack,
   FileError,
   FilePathRequest,
   FindSimilarRequest,
@@ -143,6 +145,11 @@ export interface AppApi {
   search: (request: SearchRequest) => Promise<PhotoHit[]>;
   findSimilar: (request: FindSimilarRequest) => Promise<PhotoHit[]>;
 
+  /** Pictures kept in several files (exact or near copies), with what tells them apart. */
+  listDuplicates: () => Promise<DuplicateStack[]>;
+  /** Shows this photo for its stack in the grid and results (nothing is deleted anywhere). */
+  chooseStackPhoto: (request: PhotoRequest) => Promise<DuplicateStack[]>;
+
   /** Captions any image file (inside the library or not); streamed as `answer-token` events. */
   describeImage: (request: DescribeImageRequest) => Promise<DescribeImageResult>;
   /** Answers in the background: `answer-token`… then `answer-done` (or `answer-error`). */
@@ -190,6 +197,8 @@ export const APP_METHODS = {
   listOpenedFiles: { request: null, response: z.array(openedFileSchema) },
   search: { request: searchRequestSchema, response: z.array(photoHitSchema) },
   findSimilar: { request: findSimilarRequestSchema, response: z.array(photoHitSchema) },
+  listDuplicates: { request: null, response: z.array(duplicateStackSchema) },
+  chooseStackPhoto: { request: photoRequestSchema, response: z.array(duplicateStackSchema) },
   describeImage: { request: describeImageRequestSchema, response: describeImageResultSchema },
   ask: { request: askRequestSchema, response: askResultSchema },
   updateCaption: { request: updateCaptionRequestSchema, response: photoDetailsSchema },

@@ -33,6 +33,8 @@ export const IPC_CHANNELS = {
   listOpenedFiles: channel('listOpenedFiles'),
   search: channel('search'),
   findSimilar: channel('findSimilar'),
+  listDuplicates: channel('listDuplicates'),
+  chooseStackPhoto: channel('chooseStackPhoto'),
   describeImage: channel('describeImage'),
   ask: channel('ask'),
   updateCaption: channel('updateCaption'),

@@ -43,7 +43,7 @@ async function gridIds(page: Page): Promise<number[]> {
 }
 
 async function listedIds(app: E2eApp, filters: SearchFilters): Promise<number[]> {
-  const page = await app.api.listPhotos({ offset: 0, limit: 1000, filters });
+  const page = await app.api.listPhotos({ offset: 0, limit: 1000, filters, stacked: true });
   return page.photos.map((photo) => photo.photoId).sort((a, b) => a - b);
 }
 
@@ -271,6 +271,87 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
     expect(app.pageErrors).toEqual([]);
   });
 
+  it('copies of one picture (PNG/HEIC, PNG/AVIF) form one stack in the grid and in results', async () => {
+    const { page } = app;
+    const stacks = await app.api.listDuplicates();
+    const stackOf = (name: string) =>
+      stacks.find((stack) =>
+        stack.members.some((m) => m.paths.some((p) => p.endsWith(`/misc/${name}`))),
+      );
+    const copiesOf = (stack: (typeof stacks)[number]): number =>
+      stack.members.reduce((sum, m) => sum + m.paths.length, 0);
+    const astronaut = stackOf('astronaut.heic');
+    const coffee = stackOf('coffee.avif');
+    expect(astronaut).toBe(stackOf('astronaut.png'));
+    expect(coffee).toBe(stackOf('coffee.png'));
+
+    await page.locator(byTestId('nav-library')).click();
+    const grid = page.locator(byTestId('photo-grid'));
+    await grid.locator(byTestId('grid-item')).first().waitFor();
+    for (const stack of [astronaut!, coffee!]) {
+      const ids = stack.members.map((m) => m.photoId);
+      await expect
+        .poll(async () => (await gridIds(page)).filter((id) => ids.includes(id)))
+        .toEqual([stack.shownPhotoId]);
+      const badge = grid.locator(
+        `${byTestId('grid-item')}[data-photo-id="${stack.shownPhotoId}"] ${byTestId('grid-item-stack')}`,
+      );
+      expect(await badge.getAttribute('data-count')).toBe(String(copiesOf(stack)));
+    }
+    await app.screenshot('21-library-stacks');
+
+    // Results: one hit per stack, with the same badge.
+    const box = page.locator(byTestId('search-box'));
+    await box.fill('a photo');
+    await box.press('Enter');
+    const results = page.locator(`${byTestId('search-results')} ${byTestId('grid-item')}`);
+    await results.first().waitFor();
+    const hitIds = await results.evaluateAll((cells) =>
+      cells.map((cell) => Number((cell as HTMLElement).dataset.photoId)),
+    );
+    for (const stack of stacks) {
+      const inResults = hitIds.filter((id) => stack.members.some((m) => m.photoId === id));
+      expect(inResults.length).toBeLessThanOrEqual(1);
+      if (inResults.length === 1) {
+        expect(inResults).toEqual([stack.shownPhotoId]);
+        const badge = page.locator(
+          `${byTestId('search-results')} [data-photo-id="${stack.shownPhotoId}"] ${byTestId('grid-item-stack')}`,
+        );
+        expect(await badge.getAttribute('data-count')).toBe(String(copiesOf(stack)));
+      }
+    }
+    // The test library is small: every picture is a hit, so both stacks were checked above.
+    expect(hitIds).toContain(astronaut!.shownPhotoId);
+    expect(hitIds).toContain(coffee!.shownPhotoId);
+    await app.screenshot('22-results-stacks');
+    await box.fill('');
+    await box.press('Enter');
+
+    // Review duplicates: every stack listed; choosing another copy shows it in the grid.
+    await page.locator(byTestId('nav-duplicates')).click();
+    await expect.poll(() => page.locator(byTestId('duplicate-stack')).count()).toBe(stacks.length);
+    await app.screenshot('23-review-duplicates');
+    const other = astronaut!.members.find((m) => m.photoId !== astronaut!.shownPhotoId)!.photoId;
+    await page
+      .locator(
+        `${byTestId('duplicate-member')}[data-photo-id="${other}"] ${byTestId('duplicate-show')}`,
+      )
+      .check();
+    await expect
+      .poll(
+        async () =>
+          (await app.api.listDuplicates()).find((s) => s.members.some((m) => m.photoId === other))
+            ?.shownPhotoId,
+      )
+      .toBe(other);
+    await page.locator(byTestId('nav-library')).click();
+    const ids = astronaut!.members.map((m) => m.photoId);
+    await expect
+      .poll(async () => (await gridIds(page)).filter((id) => ids.includes(id)))
+      .toEqual([other]);
+    expect(app.pageErrors).toEqual([]);
+  });
+
   it('search shows ranked results in the grid', async () => {
     const { page } = app;
     const box = page.locator(byTestId('search-box'));
@@ -354,8 +435,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
     expect(canon.length).toBeLessThan(everything.length);
     await expect.poll(() => gridIds(page)).toEqual(canon);
 
-    // A month that holds a dated photo, from the core's own listing.
-    const dated = (await app.api.listPhotos({ offset: 0, limit: 1000 })).photos.find(
+    // A month that holds a dated photo the grid shows, from the core’s own listing.
+    const dated = (await app.api.listPhotos({ offset: 0, limit: 1000, stacked: true })).photos.find(
       (photo) => photo.takenAt !== null,
     );
     expect(dated).toBeDefined();
@@ -537,6 +618,10 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e flows through the UI', () => {
         .waitFor();
       await scan(`${theme}: indexing`);
       await app.screenshot(`42-${theme}-indexing`);
+
+      await page.locator(byTestId('nav-duplicates')).click();
+      await page.locator(byTestId('duplicate-stack')).first().waitFor();
+      await scan(`${theme}: review duplicates`);
 
       await page.locator(byTestId('nav-models')).click();
       await page.locator(byTestId('model-entry')).first().waitFor();

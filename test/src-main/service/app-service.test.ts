@@ -136,6 +136,45 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
     ).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it('stacks copies of one picture (PNG/HEIC, PNG/AVIF, PNG/WebP) and lets the user pick', async () => {
+    const stacks = await kit.service.listDuplicates();
+    expect(APP_METHODS.listDuplicates.response.parse(stacks)).toEqual(stacks);
+    const names = stacks.map((stack) =>
+      stack.members.flatMap((m) => m.paths.map((p) => p.split('/').at(-1))).sort(),
+    );
+    for (const twins of [
+      ['astronaut.heic', 'astronaut.png'],
+      ['coffee.avif', 'coffee.png'],
+      ['fruits.jpg', 'fruits.tiff'],
+    ]) {
+      expect(names).toContainEqual(twins);
+    }
+    // The cat in PNG and WebP stack; the copy with a transparent third is another picture.
+    expect(names.some((n) => n.includes('chelsea.png') && n.includes('chelsea.webp'))).toBe(true);
+    const all = await kit.service.listPhotos({ offset: 0, limit: 1000 });
+    const stacked = await kit.service.listPhotos({ offset: 0, limit: 1000, stacked: true });
+    const hiddenCount = stacks.reduce((sum, stack) => sum + stack.members.length - 1, 0);
+    expect(stacked.total).toBe(all.total - hiddenCount);
+    for (const stack of stacks) {
+      const shown = stacked.photos.filter((p) =>
+        stack.members.some((m) => m.photoId === p.photoId),
+      );
+      expect(shown.map((p) => p.photoId)).toEqual([stack.shownPhotoId]);
+      expect(shown[0]?.stackSize).toBe(stack.members.reduce((n, m) => n + m.paths.length, 0));
+    }
+
+    // Picking another member shows it instead; nothing leaves the library.
+    const stack = stacks.find((s) => s.members.length > 1)!;
+    const other = stack.members.find((m) => m.photoId !== stack.shownPhotoId)!.photoId;
+    const after = await kit.service.chooseStackPhoto({ photoId: other });
+    expect(after.find((s) => s.members.some((m) => m.photoId === other))?.shownPhotoId).toBe(other);
+    const regrid = await kit.service.listPhotos({ offset: 0, limit: 1000, stacked: true });
+    expect(regrid.photos.map((p) => p.photoId)).toContain(other);
+    expect(regrid.photos.map((p) => p.photoId)).not.toContain(stack.shownPhotoId);
+    expect((await kit.service.listPhotos({ offset: 0, limit: 1000 })).total).toBe(all.total);
+    await kit.service.chooseStackPhoto({ photoId: stack.shownPhotoId });
+  });
+
   it('pages through every photo exactly once, newest first', async () => {
     const limit = 4;
     const seen: number[] = [];
