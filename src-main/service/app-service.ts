@@ -124,7 +124,9 @@ export class AppService implements ServiceHostApi {
       emit,
     });
     this.searchHost = new SearchHost(this.db, this.models);
-    this.duplicates = new DuplicateStacks(this.db);
+    this.duplicates = new DuplicateStacks(this.db, () =>
+      this.events.emit({ type: 'library-changed', reason: 'edit', photoIds: null }),
+    );
     this.thumbnailDir = options.thumbnailDir ?? defaultThumbnailDir(options.databasePath);
     this.indexing = new IndexingController({
       db: this.db,
