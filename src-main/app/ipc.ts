@@ -41,7 +41,8 @@ export interface ShellActions {
 
 /**
  * The API the renderer gets in Electron: the core's, except where the shell answers itself.
- * `showInFolder` asks the core which file the photo is (it checks the id), then reveals it.
+ * `showInFolder` asks the core which file the photo is (it checks the id), then reveals it;
+ * `showFileInFolder` likewise checks the path is a file the library tracks.
  */
 export function shellAppApi(core: AppRequestApi, shell: ShellActions): AppRequestApi {
   return {
@@ -49,6 +50,11 @@ export function shellAppApi(core: AppRequestApi, shell: ShellActions): AppReques
     pickFolders: shell.pickFolders,
     showInFolder: async (request): Promise<ShowInFolderResult> => {
       const { path } = await core.showInFolder(request);
+      shell.showItemInFolder(path);
+      return { path, revealed: true };
+    },
+    showFileInFolder: async (request): Promise<ShowInFolderResult> => {
+      const { path } = await core.showFileInFolder(request);
       shell.showItemInFolder(path);
       return { path, revealed: true };
     },

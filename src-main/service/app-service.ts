@@ -5,6 +5,7 @@ import type { RuntimeOptions } from '../engine/runtime/providers.ts';
 import { openLibraryDatabase, type LibraryDatabase } from '../library/db/database.ts';
 import type { RootSpec } from '../library/indexer/indexer.ts';
 import { defaultModelsDir, defaultThumbnailDir } from '../library/paths.ts';
+import { describeFileError } from '../library/queries/file-error-reasons.ts';
 import { listErrors, listTags } from '../library/queries/library-queries.ts';
 import { photoDisplay } from '../library/queries/photo-fields.ts';
 import type { AppEventListener, Unsubscribe } from '../shared/app-events.ts';
@@ -15,11 +16,14 @@ import type {
   AskResult,
   DescribeImageRequest,
   DescribeImageResult,
+  DuplicateStack,
   FileError,
+  FilePathRequest,
   FindSimilarRequest,
   FolderCount,
   IndexingStatus,
   LibraryRoot,
+  LibraryState,
   ListPhotosRequest,
   ModelStatus,
   OpenedFile,
@@ -32,6 +36,7 @@ import type {
   PhotoRequest,
   RemoveRootRequest,
   RemoveRootResult,
+  RetryFilesRequest,
   SearchRequest,
   SetupModelsRequest,
   SetupModelsResult,
@@ -40,8 +45,9 @@ import type {
   TagEditRequest,
   UpdateCaptionRequest,
 } from '../shared/contract.ts';
-import { DEFAULT_PHOTO_URL_PREFIX, type PhotoFileKind } from '../shared/photo-urls.ts';
+import { DEFAULT_PHOTO_URL_PREFIX, photoUrl, type PhotoFileKind } from '../shared/photo-urls.ts';
 import { AnswerRunner, type AnswerSettings } from './answer-runner.ts';
+import { DuplicateStacks, type StackIndex } from './duplicate-stacks.ts';
 import { EventHub } from './event-hub.ts';
 import { IndexingController, type IndexingSettings } from './indexing-controller.ts';
 import { LibraryEdits } from './library-edits.ts';
@@ -94,6 +100,7 @@ export class AppService implements ServiceHostApi {
   private readonly models: ModelHost;
   private readonly indexing: IndexingController;
   private readonly searchHost: SearchHost;
+  private readonly duplicates: DuplicateStacks;
   private readonly answers: AnswerRunner;
   private readonly edits: LibraryEdits;
   private readonly opened = new OpenedFiles();
@@ -117,6 +124,9 @@ export class AppService implements ServiceHostApi {
       emit,
     });
     this.searchHost = new SearchHost(this.db, this.models);
+    this.duplicates = new DuplicateStacks(this.db, () =>
+      this.events.emit({ type: 'library-changed', reason: 'edit', photoIds: null }),
+    );
     this.thumbnailDir = options.thumbnailDir ?? defaultThumbnailDir(options.databasePath);
     this.indexing = new IndexingController({
       db: this.db,
@@ -124,7 +134,10 @@ export class AppService implements ServiceHostApi {
       thumbnailDir: this.thumbnailDir,
       settings: options.indexing ?? {},
       emit,
-      onPhotosChanged: () => this.searchHost.photosChanged(),
+      onPhotosChanged: () => {
+        this.searchHost.photosChanged();
+        this.duplicates.photosChanged();
+      },
     });
     this.answers = new AnswerRunner(this.models, emit, options.answers);
     this.edits = new LibraryEdits(this.db);
@@ -196,6 +209,7 @@ export class AppService implements ServiceHostApi {
         throw new AppError('not-found', `no library folder ${request.rootId}`);
       }
       this.searchHost.photosChanged();
+      this.duplicates.photosChanged();
       this.events.emit({ type: 'library-changed', reason: 'roots', photoIds: null });
       return { removed: true };
     });
@@ -232,24 +246,63 @@ export class AppService implements ServiceHostApi {
 
   getIndexingStatus = (): Promise<IndexingStatus> => attempt(() => this.indexing.status());
 
-  listPhotos = (request: ListPhotosRequest): Promise<PhotoPage> =>
+  /** One read transaction, so every count on every screen comes from the same moment. */
+  getLibraryState = (): Promise<LibraryState> =>
     attempt(() =>
-      listPhotos(
-        this.db,
-        request.filters ? { ...request, filters: resolvedFilters(request.filters) } : request,
-        this.urlPrefix,
-      ),
+      this.db.transaction(() => ({
+        status: this.indexing.status(),
+        roots: listRoots(this.db),
+        folders: listFolders(this.db),
+        tags: listTags(this.db),
+      }))(),
     );
+
+  retryFiles = (request: RetryFilesRequest): Promise<IndexingStatus> =>
+    attempt(() => {
+      if (this.indexing.busy) {
+        throw new AppError('conflict', 'indexing is running; try again when it has finished');
+      }
+      const rootIds = this.edits.requeueFailed(request.paths);
+      if (rootIds.length === 0) throw new AppError('not-found', 'none of these files failed');
+      this.events.emit({ type: 'library-changed', reason: 'indexing', photoIds: null });
+      const roots = listRoots(this.db).filter((r) => rootIds.includes(r.rootId));
+      this.indexing.start(roots.map((r) => this.rootSpec(r.rootId, r.path)));
+      return this.indexing.status();
+    });
+
+  listPhotos = async (request: ListPhotosRequest): Promise<PhotoPage> => {
+    const stacks = request.stacked === true ? await this.duplicates.index() : null;
+    return listPhotos(
+      this.db,
+      request.filters ? { ...request, filters: resolvedFilters(request.filters) } : request,
+      this.urlPrefix,
+      stacks && {
+        hidden: stacks.hidden,
+        sizeOf: (photoId) => stacks.byPhoto.get(photoId)?.files,
+      },
+    );
+  };
+
+  listDuplicates = async (): Promise<DuplicateStack[]> => this.duplicates.list(this.urlPrefix);
+
+  chooseStackPhoto = async (request: PhotoRequest): Promise<DuplicateStack[]> => {
+    await this.duplicates.show(request.photoId);
+    this.events.emit({ type: 'library-changed', reason: 'edit', photoIds: null });
+    return this.duplicates.list(this.urlPrefix);
+  };
 
   getPhoto = (request: PhotoRequest): Promise<PhotoDetails> =>
     attempt(() => getPhoto(this.db, request.photoId, this.urlPrefix));
 
-  listErrors = (): Promise<FileError[]> => attempt(() => listErrors(this.db));
+  listErrors = (): Promise<FileError[]> =>
+    attempt(() =>
+      listErrors(this.db).map((e) => ({ ...e, ...describeFileError(e.path, e.stage, e.reason) })),
+    );
   listTags = (): Promise<TagCount[]> => attempt(() => listTags(this.db));
   listFolders = (): Promise<FolderCount[]> => attempt(() => listFolders(this.db));
 
-  search = (request: SearchRequest): Promise<PhotoHit[]> =>
-    this.searchHost.search(
+  search = async (request: SearchRequest): Promise<PhotoHit[]> => {
+    const hits = await this.searchHost.search(
       request.text,
       {
         ...(request.limit !== undefined ? { limit: request.limit } : {}),
@@ -257,15 +310,59 @@ export class AppService implements ServiceHostApi {
       },
       this.urlPrefix,
     );
+    return request.stacked === true ? this.stackHits(hits) : hits;
+  };
 
   /** The service cannot reach a file manager; the Electron shell reveals the returned path. */
   showInFolder = (request: PhotoRequest): Promise<ShowInFolderResult> =>
     attempt(() => ({ path: this.photoPath(request.photoId), revealed: false }));
 
+  showFileInFolder = (request: FilePathRequest): Promise<ShowInFolderResult> =>
+    attempt(() => {
+      const tracked = this.db
+        .prepare<[string], { path: string }>(
+          "SELECT path FROM files WHERE path = ? AND status != 'missing'",
+        )
+        .get(resolve(request.path));
+      if (!tracked) throw new AppError('not-found', 'the library does not hold this file');
+      return { path: tracked.path, revealed: false };
+    });
+
   listOpenedFiles = (): Promise<OpenedFile[]> => Promise.resolve(this.opened.list(this.urlPrefix));
 
-  findSimilar = (request: FindSimilarRequest): Promise<PhotoHit[]> =>
-    this.searchHost.similar(request.photoId, request.limit, this.urlPrefix);
+  findSimilar = async (request: FindSimilarRequest): Promise<PhotoHit[]> => {
+    const hits = await this.searchHost.similar(request.photoId, request.limit, this.urlPrefix);
+    if (request.stacked !== true) return hits;
+    // The photo's own copies are what it is similar to least usefully: they are the photo.
+    const own = (await this.duplicates.index()).byPhoto.get(request.photoId)?.photoIds ?? [];
+    return this.stackHits(hits.filter((hit) => !own.includes(hit.photoId)));
+  };
+
+  /** One hit per stack, at its best member's rank and score, shown as the stack's chosen photo. */
+  private async stackHits(hits: readonly PhotoHit[]): Promise<PhotoHit[]> {
+    const index: StackIndex = await this.duplicates.index();
+    const seen = new Set<number>();
+    const stacked: PhotoHit[] = [];
+    for (const hit of hits) {
+      const stack = index.byPhoto.get(hit.photoId);
+      if (!stack) {
+        stacked.push(hit);
+        continue;
+      }
+      if (seen.has(stack.shown)) continue;
+      seen.add(stack.shown);
+      const shown = photoDisplay(this.db, [stack.shown]).get(stack.shown);
+      stacked.push({
+        ...hit,
+        photoId: stack.shown,
+        path: shown?.path ?? hit.path,
+        caption: shown?.caption ?? hit.caption,
+        thumbnailUrl: photoUrl(this.urlPrefix, 'thumbnail', stack.shown),
+        stackSize: stack.files,
+      });
+    }
+    return stacked;
+  }
 
   describeImage = async (request: DescribeImageRequest): Promise<DescribeImageResult> => {
     const path = requireImageFile(request.path);

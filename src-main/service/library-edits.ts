@@ -82,4 +82,27 @@ export class LibraryEdits {
       .get(photoId);
     if (!row) throw new AppError('not-found', `no photo ${photoId} in the library`);
   }
+
+  /**
+   * Failed files (by path) become pending again, their recorded error forgotten; returns the
+   * library folders they belong to, for the run that indexes them.
+   */
+  requeueFailed(paths: readonly string[]): number[] {
+    const requeue = this.db.prepare<[number, string], { rootId: number; fileId: number }>(
+      `UPDATE files SET status = 'pending', updated_at = ?
+       WHERE path = ? AND status = 'error' RETURNING root_id AS rootId, id AS fileId`,
+    );
+    const forget = this.db.prepare('DELETE FROM file_errors WHERE file_id = ?');
+    const rootIds = new Set<number>();
+    this.db.transaction(() => {
+      const now = Date.now();
+      for (const path of paths) {
+        const row = requeue.get(now, path);
+        if (!row) continue;
+        forget.run(row.fileId);
+        rootIds.add(row.rootId);
+      }
+    })();
+    return [...rootIds];
+  }
 }

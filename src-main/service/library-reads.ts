@@ -27,13 +27,26 @@ export function listRoots(db: LibraryDatabase): LibraryRoot[] {
     .all();
 }
 
+/** Duplicate stacks as the grid applies them: members left out, and each cell's copy count. */
+export interface GridStacks {
+  hidden: readonly number[];
+  sizeOf: (photoId: number) => number | undefined;
+}
+
 /** One page of the grid, newest first; the total lets the grid size its scroll range. */
 export function listPhotos(
   db: LibraryDatabase,
   request: ListPhotosRequest,
   urlPrefix: string,
+  stacks: GridStacks | null = null,
 ): PhotoPage {
-  const { where, params } = photoFilterConditions(request.filters ?? {});
+  const filters = photoFilterConditions(request.filters ?? {});
+  const where = [...filters.where];
+  const params: (string | number)[] = [...filters.params];
+  if (stacks !== null && stacks.hidden.length > 0) {
+    where.push('p.id NOT IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(stacks.hidden));
+  }
   const condition = where.join(' AND ');
   const total = db
     .prepare<(string | number)[], { n: number }>(
@@ -64,11 +77,17 @@ export function listPhotos(
               thumbnailUrl: photoUrl(urlPrefix, 'thumbnail', row.id),
               caption: shown.caption,
               takenAt: row.takenAt,
+              ...stackSizeOf(stacks, row.id),
             },
           ]
         : [];
     }),
   };
+}
+
+function stackSizeOf(stacks: GridStacks | null, photoId: number): { stackSize?: number } {
+  const size = stacks?.sizeOf(photoId);
+  return size === undefined ? {} : { stackSize: size };
 }
 
 interface PhotoRow {

@@ -151,6 +151,8 @@ export const photoSummarySchema = z.object({
   thumbnailUrl: z.string(),
   caption: z.string(),
   takenAt: z.string().nullable(),
+  /** With `stacked`: how many copies (files) of this picture the one cell stands for. */
+  stackSize: count.optional(),
 });
 export type PhotoSummary = z.infer<typeof photoSummarySchema>;
 
@@ -215,12 +217,42 @@ export type PhotoDetails = z.infer<typeof photoDetailsSchema>;
 export const photoRequestSchema = z.object({ photoId: photoIdSchema });
 export type PhotoRequest = z.infer<typeof photoRequestSchema>;
 
+/** Why files fail, in words a person can act on (see library/queries/file-error-reasons.ts). */
+export const fileErrorKindSchema = z.enum([
+  'truncated',
+  'empty',
+  'not-an-image',
+  'unsupported-codec',
+  'corrupt',
+  'too-many-pixels',
+  'missing',
+  'unreadable',
+  'metadata',
+  'other',
+]);
+export type FileErrorKind = z.infer<typeof fileErrorKindSchema>;
+
 export const fileErrorSchema = z.object({
   path: z.string(),
+  /** The message the indexer recorded (technical; names the file). */
   reason: z.string(),
   stage: z.string().nullable(),
+  kind: fileErrorKindSchema,
+  /** One short sentence for people ("The file is cut off — …"). */
+  summary: z.string(),
+  /** The technical detail without the path or the stage (for a disclosure). */
+  detail: z.string(),
 });
 export type FileError = z.infer<typeof fileErrorSchema>;
+
+/** Failed files to index again (they become pending and a run starts). */
+export const retryFilesRequestSchema = z.object({
+  paths: z.array(nonEmptyPath).min(1).max(100_000),
+});
+export type RetryFilesRequest = z.infer<typeof retryFilesRequestSchema>;
+
+export const filePathRequestSchema = z.object({ path: nonEmptyPath });
+export type FilePathRequest = z.infer<typeof filePathRequestSchema>;
 
 export const tagCountSchema = z.object({
   tag: z.string(),
@@ -231,6 +263,19 @@ export type TagCount = z.infer<typeof tagCountSchema>;
 
 export const folderCountSchema = z.object({ path: z.string(), photos: count });
 export type FolderCount = z.infer<typeof folderCountSchema>;
+
+/**
+ * Everything the screens count, read in one go so no two panels can disagree: the indexing
+ * status (photo, file, waiting and error counts, progress, last run), the library folders with
+ * their file counts, and the sidebar's folders and tags.
+ */
+export const libraryStateSchema = z.object({
+  status: indexingStatusSchema,
+  roots: z.array(libraryRootSchema),
+  folders: z.array(folderCountSchema),
+  tags: z.array(tagCountSchema),
+});
+export type LibraryState = z.infer<typeof libraryStateSchema>;
 
 // ---- search ---------------------------------------------------------------------------------
 
@@ -251,6 +296,8 @@ export const listPhotosRequestSchema = z.object({
   limit: z.number().int().min(1).max(1000),
   /** The same filters as search. */
   filters: searchFiltersSchema.optional(),
+  /** Show each duplicate stack (same picture in several files) once, as its chosen photo. */
+  stacked: z.boolean().optional(),
 });
 export type ListPhotosRequest = z.infer<typeof listPhotosRequestSchema>;
 
@@ -258,6 +305,8 @@ export const searchRequestSchema = z.object({
   text: z.string().trim().min(1, 'text must not be empty').max(1000),
   limit: z.number().int().min(1).max(500).optional(),
   filters: searchFiltersSchema.optional(),
+  /** Show each duplicate stack (same picture in several files) once, as its chosen photo. */
+  stacked: z.boolean().optional(),
 });
 export type SearchRequest = z.infer<typeof searchRequestSchema>;
 
@@ -289,6 +338,8 @@ export type ShowInFolderResult = z.infer<typeof showInFolderResultSchema>;
 export const findSimilarRequestSchema = z.object({
   photoId: photoIdSchema,
   limit: z.number().int().min(1).max(500).optional(),
+  /** Show each duplicate stack (same picture in several files) once, as its chosen photo. */
+  stacked: z.boolean().optional(),
 });
 export type FindSimilarRequest = z.infer<typeof findSimilarRequestSchema>;
 
@@ -298,6 +349,8 @@ export const photoHitSchema = z.object({
   thumbnailUrl: z.string(),
   caption: z.string(),
   score: z.number(),
+  /** With `stacked`: how many copies (files) of this picture the one hit stands for. */
+  stackSize: count.optional(),
 });
 export type PhotoHit = z.infer<typeof photoHitSchema>;
 
@@ -335,3 +388,26 @@ export type UpdateCaptionRequest = z.infer<typeof updateCaptionRequestSchema>;
 
 export const tagEditRequestSchema = z.object({ photoId: photoIdSchema, tag: tagText });
 export type TagEditRequest = z.infer<typeof tagEditRequestSchema>;
+
+// ---- duplicate stacks -----------------------------------------------------------------------
+
+export const stackMemberSchema = z.object({
+  photoId: photoIdSchema,
+  thumbnailUrl: z.string(),
+  /** Every file of this photo (identical content), the preferred one first. */
+  paths: z.array(z.string()),
+  format: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  byteSize: count,
+  takenAt: z.string().nullable(),
+});
+export type StackMember = z.infer<typeof stackMemberSchema>;
+
+/** One picture kept in several files: exact copies (one photo, several files) and near ones. */
+export const duplicateStackSchema = z.object({
+  /** The photo the grid and results show for the stack (the user's pick, else the largest). */
+  shownPhotoId: photoIdSchema,
+  members: z.array(stackMemberSchema),
+});
+export type DuplicateStack = z.infer<typeof duplicateStackSchema>;

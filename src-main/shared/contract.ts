@@ -9,11 +9,14 @@ import {
   addRootRequestSchema,
   askRequestSchema,
   askResultSchema,
+  duplicateStackSchema,
   fileErrorSchema,
+  filePathRequestSchema,
   findSimilarRequestSchema,
   folderCountSchema,
   indexingStatusSchema,
   libraryRootSchema,
+  libraryStateSchema,
   listPhotosRequestSchema,
   modelStatusSchema,
   openedFileSchema,
@@ -25,6 +28,7 @@ import {
   photoRequestSchema,
   removeRootRequestSchema,
   removeRootResultSchema,
+  retryFilesRequestSchema,
   searchRequestSchema,
   setupModelsRequestSchema,
   setupModelsResultSchema,
@@ -38,11 +42,14 @@ import type {
   AddRootRequest,
   AskRequest,
   AskResult,
+  DuplicateStack,
   FileError,
+  FilePathRequest,
   FindSimilarRequest,
   FolderCount,
   IndexingStatus,
   LibraryRoot,
+  LibraryState,
   ListPhotosRequest,
   ModelStatus,
   OpenedFile,
@@ -54,6 +61,7 @@ import type {
   PhotoRequest,
   RemoveRootRequest,
   RemoveRootResult,
+  RetryFilesRequest,
   SearchRequest,
   SetupModelsRequest,
   SetupModelsResult,
@@ -116,6 +124,10 @@ export interface AppApi {
   /** Stops after the batch in flight; nothing done so far is lost. */
   cancelIndexing: () => Promise<IndexingStatus>;
   getIndexingStatus: () => Promise<IndexingStatus>;
+  /** Counts, progress, library folders, sidebar folders and tags, read together (one truth). */
+  getLibraryState: () => Promise<LibraryState>;
+  /** Failed files become pending again and a run starts over their folders. */
+  retryFiles: (request: RetryFilesRequest) => Promise<IndexingStatus>;
 
   listPhotos: (request: ListPhotosRequest) => Promise<PhotoPage>;
   getPhoto: (request: PhotoRequest) => Promise<PhotoDetails>;
@@ -125,11 +137,18 @@ export interface AppApi {
 
   /** Reveals the photo's file in the system file manager (where there is one). */
   showInFolder: (request: PhotoRequest) => Promise<ShowInFolderResult>;
+  /** The same for a file the library tracks that is no photo (a file that failed to index). */
+  showFileInFolder: (request: FilePathRequest) => Promise<ShowInFolderResult>;
   /** Files opened with Sightline so far (also announced by `files-opened` events). */
   listOpenedFiles: () => Promise<OpenedFile[]>;
 
   search: (request: SearchRequest) => Promise<PhotoHit[]>;
   findSimilar: (request: FindSimilarRequest) => Promise<PhotoHit[]>;
+
+  /** Pictures kept in several files (exact or near copies), with what tells them apart. */
+  listDuplicates: () => Promise<DuplicateStack[]>;
+  /** Shows this photo for its stack in the grid and results (nothing is deleted anywhere). */
+  chooseStackPhoto: (request: PhotoRequest) => Promise<DuplicateStack[]>;
 
   /** Captions any image file (inside the library or not); streamed as `answer-token` events. */
   describeImage: (request: DescribeImageRequest) => Promise<DescribeImageResult>;
@@ -166,15 +185,20 @@ export const APP_METHODS = {
   resumeIndexing: { request: null, response: indexingStatusSchema },
   cancelIndexing: { request: null, response: indexingStatusSchema },
   getIndexingStatus: { request: null, response: indexingStatusSchema },
+  getLibraryState: { request: null, response: libraryStateSchema },
+  retryFiles: { request: retryFilesRequestSchema, response: indexingStatusSchema },
   listPhotos: { request: listPhotosRequestSchema, response: photoPageSchema },
   getPhoto: { request: photoRequestSchema, response: photoDetailsSchema },
   listErrors: { request: null, response: z.array(fileErrorSchema) },
   listTags: { request: null, response: z.array(tagCountSchema) },
   listFolders: { request: null, response: z.array(folderCountSchema) },
   showInFolder: { request: photoRequestSchema, response: showInFolderResultSchema },
+  showFileInFolder: { request: filePathRequestSchema, response: showInFolderResultSchema },
   listOpenedFiles: { request: null, response: z.array(openedFileSchema) },
   search: { request: searchRequestSchema, response: z.array(photoHitSchema) },
   findSimilar: { request: findSimilarRequestSchema, response: z.array(photoHitSchema) },
+  listDuplicates: { request: null, response: z.array(duplicateStackSchema) },
+  chooseStackPhoto: { request: photoRequestSchema, response: z.array(duplicateStackSchema) },
   describeImage: { request: describeImageRequestSchema, response: describeImageResultSchema },
   ask: { request: askRequestSchema, response: askResultSchema },
   updateCaption: { request: updateCaptionRequestSchema, response: photoDetailsSchema },

@@ -8,12 +8,14 @@ export interface GridItem {
   caption: string;
   /** Search relevance; null when browsing. */
   score: number | null;
+  /** Copies of this picture the cell stands for (1: no duplicates). */
+  stackSize: number;
 }
 
 export function fromSummary(photo: PhotoSummary): GridItem {
-  return { ...photo, score: null };
+  return { ...photo, score: null, stackSize: photo.stackSize ?? 1 };
 }
 
 export function fromHit(hit: PhotoHit): GridItem {
-  return { ...hit };
+  return { ...hit, stackSize: hit.stackSize ?? 1 };
 }

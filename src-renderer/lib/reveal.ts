@@ -17,3 +17,14 @@ export async function revealPhoto(photoId: number): Promise<RevealOutcome> {
     return { message: `Could not show the file: ${errorMessage(cause)}`, path: null };
   }
 }
+
+/** The same for a file that is no photo (one that failed to index). */
+export async function revealFile(path: string): Promise<RevealOutcome> {
+  try {
+    const result = await window.sightline.showFileInFolder({ path });
+    if (result.revealed) return { message: null, path: null };
+    return { message: `The file is at ${result.path}`, path: result.path };
+  } catch (cause) {
+    return { message: `Could not show the file: ${errorMessage(cause)}`, path: null };
+  }
+}

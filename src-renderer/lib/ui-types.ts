@@ -5,4 +5,4 @@ export type PhotoIntent = 'view' | 'ask' | 'describe';
 
 export type MenuAction = 'describe' | 'ask' | 'copy-caption' | 'find-similar' | 'show-in-folder';
 
-export type MainView = 'library' | 'indexing' | 'models';
+export type MainView = 'library' | 'duplicates' | 'indexing' | 'models';

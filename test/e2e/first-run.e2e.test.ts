@@ -3,6 +3,7 @@
 // progress shown, then indexing starts by itself and search works.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from './accessibility.ts';
 import { CHROMIUM_MISSING, startE2eApp, type E2eApp } from './harness.ts';
 
 const byTestId = (id: string): string => `[data-testid="${id}"]`;
@@ -65,6 +66,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e first run (models from the hub)'
 
     await page.locator(`${byTestId('first-run')}[data-step="models"]`).waitFor();
     await app.screenshot('31-first-run-models');
+    expect(await seriousViolations(page)).toEqual([]);
 
     // The core's setup events, seen by a Node-side client (calls wait for its stream to connect).
     const phases: string[] = [];
@@ -82,6 +84,11 @@ describe.skipIf(CHROMIUM_MISSING !== null)('e2e first run (models from the hub)'
       .first()
       .waitFor();
     await app.screenshot('32-first-run-downloading');
+    // Downloading, in both system themes (the first run follows the system's).
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
     hub?.releaseHeld();
 
     // Models ready → indexing starts by itself and the user lands in the library.

@@ -46,6 +46,8 @@ export interface E2eApp {
   url: string;
   /** A private copy of test/fixtures/photos (`library/`, `bad/`). */
   photos: string;
+  /** The core's library database (for `sightline … --db`). */
+  databasePath: string;
   /** Console errors and uncaught exceptions of the page so far. */
   pageErrors: string[];
   /** Saves `test-artifacts/e2e/<name>.png` and returns its path. */
@@ -111,8 +113,9 @@ export async function startE2eApp(options: E2eOptions = {}): Promise<E2eApp> {
     const front = await startSameOriginServer(staticDir, `http://127.0.0.1:${backendPort}`);
     cleanups.push(() => front.close());
 
+    const databasePath = join(root, 'library.db');
     const child = await forkServiceProcess({
-      databasePath: join(root, 'library.db'),
+      databasePath,
       version: 'e2e-test',
       modelsDir: join(root, 'models'),
       thumbnailDir: join(root, 'thumbnails'),
@@ -146,6 +149,7 @@ export async function startE2eApp(options: E2eOptions = {}): Promise<E2eApp> {
       api: createHttpAppApi(front.url),
       url: front.url,
       photos,
+      databasePath,
       pageErrors,
       async screenshot(name) {
         const path = join(SCREENSHOT_DIR, `${name}.png`);

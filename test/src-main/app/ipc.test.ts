@@ -173,6 +173,22 @@ describe('shellAppApi', () => {
     expect(showItemInFolder).not.toHaveBeenCalled();
   });
 
+  it('reveals a failed file only once the core has checked the library tracks it', async () => {
+    const core = fakeApi();
+    core.showFileInFolder.mockResolvedValueOnce({ path: '/photos/bad.jpg', revealed: false });
+    core.showFileInFolder.mockRejectedValueOnce(new AppError('not-found', 'not tracked'));
+    const showItemInFolder = vi.fn();
+    const api = shellAppApi(core, { pickFolders: vi.fn(), showItemInFolder });
+    await expect(api.showFileInFolder({ path: '/photos/bad.jpg' })).resolves.toEqual({
+      path: '/photos/bad.jpg',
+      revealed: true,
+    });
+    await expect(api.showFileInFolder({ path: '/etc/passwd' })).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    expect(showItemInFolder.mock.calls).toEqual([['/photos/bad.jpg']]);
+  });
+
   it('leaves every other method to the core', async () => {
     const core = fakeApi();
     const api = shellAppApi(core, { pickFolders: vi.fn(), showItemInFolder: vi.fn() });

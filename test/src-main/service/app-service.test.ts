@@ -80,6 +80,101 @@ describe('AppService end to end (tiny BLIP-2, test photos)', () => {
     for (const error of errors) expect(error.reason.length).toBeGreaterThan(0);
   });
 
+  it('errors carry a human reason and the detail without the path', async () => {
+    const errors = await kit.service.listErrors();
+    expect(APP_METHODS.listErrors.response.parse(errors)).toEqual(errors);
+    const cut = errors.find((e) => e.path.endsWith('cut-in-half.jpg'));
+    expect(cut).toMatchObject({ kind: 'truncated', stage: 'decode' });
+    const empty = errors.find((e) => e.path.endsWith('empty.jpg'));
+    expect(empty?.kind).toBe('empty');
+    for (const error of errors) {
+      expect(error.summary.length).toBeGreaterThan(0);
+      expect(error.detail).not.toContain(error.path);
+    }
+  });
+
+  it('one read holds every count: status, library folders, sidebar folders and tags', async () => {
+    const state = await kit.service.getLibraryState();
+    expect(APP_METHODS.getLibraryState.response.parse(state)).toEqual(state);
+    expect(state.status).toEqual(await kit.service.getIndexingStatus());
+    expect(state.roots).toEqual(await kit.service.listRoots());
+    expect(state.folders).toEqual(await kit.service.listFolders());
+    expect(state.tags).toEqual(await kit.service.listTags());
+    expect(state.roots.reduce((sum, root) => sum + root.files, 0)).toBe(state.status.files);
+  });
+
+  it('show in folder names a tracked file, and only such a file', async () => {
+    const [failed] = await kit.service.listErrors();
+    expect(failed).toBeDefined();
+    await expect(kit.service.showFileInFolder({ path: failed!.path })).resolves.toEqual({
+      path: failed!.path,
+      revealed: false,
+    });
+    await expect(
+      kit.service.showFileInFolder({ path: join(kit.photos, 'not-tracked.jpg') }),
+    ).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('try again re-queues failed files and indexes them in a new run', async () => {
+    const before = await kit.service.listErrors();
+    const again = before.filter((e) => e.kind === 'truncated' || e.kind === 'empty');
+    // Some failed files, not all: the run must index exactly those.
+    expect(again.length).toBeGreaterThanOrEqual(2);
+    expect(again.length).toBeLessThan(before.length);
+    const finished = nextEvent(kit.service, isIndexingFinished);
+    const started = await kit.service.retryFiles({ paths: again.map((e) => e.path) });
+    expect(started.pending).toBe(again.length);
+    await finished;
+    // The files are still broken, so they fail again, with the same reasons; nothing else moved.
+    const after = await kit.service.listErrors();
+    expect(after.map((e) => [e.path, e.kind])).toEqual(before.map((e) => [e.path, e.kind]));
+    const done = await kit.service.getIndexingStatus();
+    expect(done.lastRun).toMatchObject({ state: 'done', analysed: 0, errors: again.length });
+    expect(done).toMatchObject({ photos: status.photos, files: status.files, pending: 0 });
+    await expect(
+      kit.service.retryFiles({ paths: [join(kit.photos, 'nope.jpg')] }),
+    ).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('stacks copies of one picture (PNG/HEIC, PNG/AVIF, PNG/WebP) and lets the user pick', async () => {
+    const stacks = await kit.service.listDuplicates();
+    expect(APP_METHODS.listDuplicates.response.parse(stacks)).toEqual(stacks);
+    const names = stacks.map((stack) =>
+      stack.members.flatMap((m) => m.paths.map((p) => p.split('/').at(-1))).sort(),
+    );
+    for (const twins of [
+      ['astronaut.heic', 'astronaut.png'],
+      ['coffee.avif', 'coffee.png'],
+      ['fruits.jpg', 'fruits.tiff'],
+    ]) {
+      expect(names).toContainEqual(twins);
+    }
+    // The cat in PNG and WebP stack; the copy with a transparent third is another picture.
+    expect(names.some((n) => n.includes('chelsea.png') && n.includes('chelsea.webp'))).toBe(true);
+    const all = await kit.service.listPhotos({ offset: 0, limit: 1000 });
+    const stacked = await kit.service.listPhotos({ offset: 0, limit: 1000, stacked: true });
+    const hiddenCount = stacks.reduce((sum, stack) => sum + stack.members.length - 1, 0);
+    expect(stacked.total).toBe(all.total - hiddenCount);
+    for (const stack of stacks) {
+      const shown = stacked.photos.filter((p) =>
+        stack.members.some((m) => m.photoId === p.photoId),
+      );
+      expect(shown.map((p) => p.photoId)).toEqual([stack.shownPhotoId]);
+      expect(shown[0]?.stackSize).toBe(stack.members.reduce((n, m) => n + m.paths.length, 0));
+    }
+
+    // Picking another member shows it instead; nothing leaves the library.
+    const stack = stacks.find((s) => s.members.length > 1)!;
+    const other = stack.members.find((m) => m.photoId !== stack.shownPhotoId)!.photoId;
+    const after = await kit.service.chooseStackPhoto({ photoId: other });
+    expect(after.find((s) => s.members.some((m) => m.photoId === other))?.shownPhotoId).toBe(other);
+    const regrid = await kit.service.listPhotos({ offset: 0, limit: 1000, stacked: true });
+    expect(regrid.photos.map((p) => p.photoId)).toContain(other);
+    expect(regrid.photos.map((p) => p.photoId)).not.toContain(stack.shownPhotoId);
+    expect((await kit.service.listPhotos({ offset: 0, limit: 1000 })).total).toBe(all.total);
+    await kit.service.chooseStackPhoto({ photoId: stack.shownPhotoId });
+  });
+
   it('pages through every photo exactly once, newest first', async () => {
     const limit = 4;
     const seen: number[] = [];
