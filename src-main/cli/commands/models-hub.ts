@@ -27,6 +27,7 @@ interface PullFlags {
   revision?: string;
   from?: string;
   convert: boolean;
+  keepDownload: boolean;
   json?: boolean;
   precision: PrecisionChoice;
 }
@@ -43,6 +44,10 @@ export function registerModelHubCommands(models: Command): void {
     .option('--revision <rev>', 'branch or commit to fetch instead of the catalog revision')
     .option('--from <dir>', 'convert a checkpoint folder already on disk instead of downloading')
     .option('--no-convert', 'download only')
+    .option(
+      '--no-keep-download',
+      'delete the downloaded checkpoint once converted (not kept twice; a later pull downloads it again)',
+    )
     .option('--json', 'print the result as JSON')
     .addOption(precisionOption())
     .action(async (ref: string, flags: PullFlags) => {
@@ -56,6 +61,7 @@ export function registerModelHubCommands(models: Command): void {
           ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
           ...(flags.from ? { localDir: flags.from } : {}),
           convert: flags.convert,
+          keepDownload: flags.keepDownload,
           precision: flags.precision,
           signal: controller.signal,
           onProgress: progress.update,

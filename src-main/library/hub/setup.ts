@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelRole, ModelSource } from '../../../native-models/catalog.ts';
 import { HfCheckpoint } from '../../../native-models/checkpoint/hf-checkpoint.ts';
@@ -32,6 +32,13 @@ export interface SetupOptions extends Omit<PullOptions, 'destDir' | 'onProgress'
   precision?: PrecisionChoice;
   /** Providers the model will run on, best first (default: --provider / SIGHTLINE_PROVIDER). */
   providers?: readonly ProviderName[];
+  /**
+   * false: delete the downloaded checkpoint once it is converted, so the model is not kept twice
+   * on disk (a later pull, or another precision, downloads it again). Default true. Files linked
+   * from the Hugging Face cache stay in that cache. An imported folder (`localDir`) is never
+   * touched.
+   */
+  keepDownload?: boolean;
   onProgress?: (progress: SetupProgress) => void;
 }
 
@@ -51,6 +58,8 @@ export interface SetupResult {
   /** Provider order the runtime will try; which one runs is known once the model loads. */
   preferredProviders: ProviderName[];
   pull: PullResult | null;
+  /** True when the downloaded checkpoint was deleted after converting (`keepDownload: false`). */
+  downloadRemoved: boolean;
   /** True when the model folder already held this exact conversion. */
   alreadyConverted: boolean;
   summary: string;
@@ -85,6 +94,7 @@ export async function setupModel(
       localDir: _l,
       precision: _p,
       providers: _providers,
+      keepDownload: _k,
       onProgress,
       ...pullOptions
     } = options;
@@ -130,6 +140,8 @@ export async function setupModel(
 
   const checkpointBytes = directoryBytes(checkpointDir);
   const convertedBytes = modelDir ? directoryBytes(modelDir) : 0;
+  const downloadRemoved = options.keepDownload === false && pull !== null && modelDir !== null;
+  if (downloadRemoved) await rm(checkpointDir, { recursive: true, force: true });
   const result = {
     name: source.name,
     repoId: source.repoId,
@@ -142,6 +154,7 @@ export async function setupModel(
     convertedBytes,
     preferredProviders,
     pull,
+    downloadRemoved,
     alreadyConverted,
   };
   return { ...result, summary: summarize(result) };
@@ -206,5 +219,8 @@ function summarize(r: Omit<SetupResult, 'summary'>): string {
     return `${r.name}${role}: downloaded ${formatBytes(r.checkpointBytes)} to ${r.checkpointDir} (not converted)`;
   }
   const state = `${r.alreadyConverted ? 'already converted' : 'converted'} (${r.precision})`;
-  return `${r.name}${role}: ${state}, ${formatBytes(r.convertedBytes)} on disk at ${r.modelDir} (+${formatBytes(r.checkpointBytes)} checkpoint); ${providers}`;
+  const checkpoint = r.downloadRemoved
+    ? 'download removed'
+    : `+${formatBytes(r.checkpointBytes)} checkpoint`;
+  return `${r.name}${role}: ${state}, ${formatBytes(r.convertedBytes)} on disk at ${r.modelDir} (${checkpoint}); ${providers}`;
 }

@@ -93,6 +93,22 @@ describe('sightline models pull | list | remove', () => {
     await expect(models('remove', '..')).rejects.toThrow(/is not a model name/);
   });
 
+  it('with --no-keep-download the converted model is all that stays on disk', async () => {
+    const download = join(modelsDir(), 'hf', 'blip2-tiny-opt');
+    const result = JSON.parse(
+      await models('pull', REPO, '--no-keep-download', '--json'),
+    ) as SetupResult;
+    expect(result.downloadRemoved).toBe(true);
+    expect(readManifest(result.modelDir!).source.revision).toBe(hub.commitOf(REPO));
+    expect(existsSync(download)).toBe(false);
+    const rows = JSON.parse(await models('list', '--json')) as ModelListRow[];
+    expect(rows.find((r) => r.name === 'blip2-tiny-opt')).toMatchObject({
+      converted: true,
+      download: 'none',
+    });
+    await models('remove', 'blip2-tiny-opt');
+  });
+
   it('downloads only with --no-convert and reports Hub errors plainly', async () => {
     const text = await models('pull', REPO, '--no-convert');
     expect(text).toMatch(/^blip2-tiny-opt: downloaded [\d.]+ kB to .+ \(not converted\)\n$/);
