@@ -6,14 +6,14 @@
  * to the fastest PyTorch configuration, agreement with the fp32 output, memory and disk.
  * Only one stage's weights exist at a time (on disk and in memory), so it fits a 24 GB machine.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseBlip2Config } from '../../native-models/builder/architectures/blip-2-config.ts';
-import { isPrecision, type Precision } from '../../native-models/builder/precision.ts';
+import type { Precision } from '../../native-models/builder/precision.ts';
 import { measureReadBandwidth } from './bandwidth.ts';
 import {
   BaselineProcess,
@@ -37,6 +37,7 @@ import {
   totalMemoryBytes,
   type CpuFeatures,
 } from './system.ts';
+import { positiveInt, precisionList } from '../../src-main/cli/arguments.ts';
 
 /** Precisions onnxruntime's CPU provider runs well (fp16 graphs are for GPU providers). */
 const CPU_PRECISIONS: Precision[] = ['fp32', 'int8', 'int4'];
@@ -52,20 +53,6 @@ interface CliOptions {
   precisions: Precision[];
   baseline: 'auto' | BaselineKind | 'none';
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-
-const precisionList = (value: string): Precision[] => {
-  const list = value.split(',').map((s) => s.trim());
-  const bad = list.filter((p) => !isPrecision(p));
-  if (bad.length > 0 || list.length === 0)
-    throw new InvalidArgumentError(`unknown precision(s) ${bad.join(', ')}`);
-  return list as Precision[];
-};
 
 function parseArgs(argv: string[]): CliOptions {
   const names = STAGES.map((s) => s.name);

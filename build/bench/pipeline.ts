@@ -6,14 +6,14 @@
  * vector index — over N copies of the test photos. Prints photos/hour, the process's peak RSS
  * and the converted models' size on disk. `--scale small` runs the same path in seconds.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseBlip2Config } from '../../native-models/builder/architectures/blip-2-config.ts';
 import { convertCheckpoint, type ConvertOptions } from '../../native-models/builder/convert.ts';
-import { isPrecision, type Precision } from '../../native-models/builder/precision.ts';
+import type { Precision } from '../../native-models/builder/precision.ts';
 import { MANIFEST_FILE } from '../../native-models/manifest.ts';
 import { Blip2Captioner } from '../../src-main/engine/blip2/captioner.ts';
 import { Blip2Retrieval } from '../../src-main/engine/blip2/retrieval.ts';
@@ -35,6 +35,7 @@ import {
   PeakRss,
   totalMemoryBytes,
 } from './system.ts';
+import { positiveInt, precisionList } from '../../src-main/cli/arguments.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -49,19 +50,6 @@ interface CliOptions {
   json?: string;
   seed: number;
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-
-const precisionList = (value: string): Precision[] => {
-  const list = value.split(',').map((s) => s.trim());
-  if (list.length === 0 || !list.every(isPrecision))
-    throw new InvalidArgumentError('expected a comma list of fp32, fp16, int8, int4');
-  return list;
-};
 
 function parseArgs(argv: string[]): CliOptions {
   return new Command('bench:pipeline')

@@ -5,7 +5,7 @@
  * alike), recall@10 against exact brute force, RSS growth and index size. `--json out.json`
  * writes the numbers too. Temporary files are removed on exit.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,7 @@ import {
   type SizeResult,
 } from './search-report.ts';
 import { availableMemoryBytes, cpuModel, freeDiskBytes, GIB, MIB } from './system.ts';
+import { positiveInt } from '../../src-main/cli/arguments.ts';
 
 const ROWS = 32;
 const DIMENSIONS = 256;
@@ -50,11 +51,6 @@ interface CliOptions {
   seed: number;
 }
 
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 const intList = (value: string): number[] => value.split(',').map((v) => positiveInt(v.trim()));
 
 function parseArgs(argv: string[]): CliOptions {

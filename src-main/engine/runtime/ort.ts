@@ -74,9 +74,7 @@ export class GraphSession {
     feeds: Readonly<Record<string, Tensor>>,
     outputs?: readonly string[],
   ): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds))
-      ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const ortFeeds = toOrt(feeds);
     const results = outputs
       ? await this.inner.run(ortFeeds, outputs)
       : await this.inner.run(ortFeeds);
@@ -93,9 +91,7 @@ export class GraphSession {
     feeds: Readonly<Record<string, Tensor>>,
     into: Readonly<Record<string, Tensor>>,
   ): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds))
-      ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const ortFeeds = toOrt(feeds);
     const fetches: Record<string, ort.Tensor | null> = {};
     for (const name of this.inner.outputNames) {
       const t = into[name];
@@ -152,6 +148,14 @@ function identityModel(): Uint8Array {
       output: [value('y')],
     },
   }).finish();
+}
+
+/** onnxruntime tensors over the same memory (CPU tensors wrap JS buffers without a copy). */
+function toOrt(feeds: Readonly<Record<string, Tensor>>): Record<string, ort.Tensor> {
+  const converted: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds))
+    converted[name] = new ort.Tensor(t.type, t.data, t.dims);
+  return converted;
 }
 
 function fromOrt(value: ort.Tensor): Tensor {
