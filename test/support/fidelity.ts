@@ -1,5 +1,5 @@
 import type { OptLanguageModel } from '../../src-main/engine/blip2/opt-language-model.ts';
-import type { Tensor } from '../../src-main/engine/runtime/tensor.ts';
+import { forEachForcedStep, type QueryPrompt } from './golden.ts';
 
 /**
  * Agreement measures between a precision and its fp32 reference, shared by the tiny-fixture
@@ -41,39 +41,22 @@ export function argmaxRows(logits: Float32Array, rows: number): number[] {
  */
 export async function teacherForcedAgreement(
   lm: OptLanguageModel,
-  prompt: { queryEmbeds: Tensor<'float32'>; tokenIds: readonly (readonly number[])[] },
+  prompt: QueryPrompt,
   attentionMask: readonly (readonly number[])[],
   tokens: readonly (readonly number[])[],
   eos: number,
 ): Promise<{ agree: number; total: number }> {
   let agree = 0;
   let total = 0;
-  const mask = attentionMask.map((r) => [...r]);
-  const { queryEmbeds, tokenIds } = prompt;
-  let out = await lm.prefill(
-    queryEmbeds.data,
-    queryEmbeds.dims as [number, number, number],
-    mask,
-    tokenIds,
-  );
-  const steps = tokens[0]!.length;
   const finished = tokens.map(() => false);
-  for (let s = 0; s < steps; s++) {
-    const predicted = argmaxRows(out.logits, tokens.length);
+  await forEachForcedStep(lm, prompt, attentionMask, tokens, tokens[0]!.length, (logits, s) => {
+    const predicted = argmaxRows(logits, tokens.length);
     tokens.forEach((row, r) => {
       if (finished[r]) return;
       total++;
       if (predicted[r] === row[s]) agree++;
       if (row[s] === eos) finished[r] = true;
     });
-    if (s === steps - 1) break;
-    mask.forEach((r) => r.push(1));
-    out = await lm.step(
-      tokens.map((t) => t[s]!),
-      mask,
-      out.cache,
-    );
-  }
-  out.cache.dispose();
+  });
   return { agree, total };
 }

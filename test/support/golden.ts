@@ -101,31 +101,33 @@ export function expectClose(
   expect(result.ok, `max |diff| ${result.maxAbs} at ${result.worstIndex}`).toBe(true);
 }
 
+export type QueryPrompt = {
+  queryEmbeds: Tensor<'float32'>;
+  tokenIds: readonly (readonly number[])[];
+};
+
 /**
- * Prefills `prompt`, then feeds the reference's tokens one step at a time (KV cache), checking the
- * logits of every step against `stepLogits` [steps, batch, vocab].
+ * Teacher forcing: prefills `prompt`, then feeds the reference's `tokens` [rows][steps] one step
+ * at a time through the KV cache, handing `visit` the last-position logits [rows, vocab] of
+ * each of `steps` steps (step s predicts tokens[*][s]).
  */
-export async function expectLogitsAlongTokens(
+export async function forEachForcedStep(
   lm: OptLanguageModel,
-  prompt: { queryEmbeds: Tensor<'float32'>; tokenIds: readonly (readonly number[])[] },
+  prompt: QueryPrompt,
   attentionMask: readonly (readonly number[])[],
   tokens: readonly (readonly number[])[],
-  stepLogits: { shape: readonly number[]; values: Float32Array },
+  steps: number,
+  visit: (logits: Float32Array, step: number) => void,
 ): Promise<void> {
-  const [steps, batch, vocab] = stepLogits.shape as [number, number, number];
+  const mask = attentionMask.map((r) => [...r]);
   let out = await lm.prefill(
     prompt.queryEmbeds.data,
     prompt.queryEmbeds.dims as [number, number, number],
-    attentionMask.map((r) => [...r]),
+    mask,
     prompt.tokenIds,
   );
-  const mask = attentionMask.map((r) => [...r]);
   for (let s = 0; s < steps; s++) {
-    expectClose(
-      out.logits,
-      stepLogits.values.subarray(s * batch * vocab, (s + 1) * batch * vocab),
-      TOLERANCE.logits,
-    );
+    visit(out.logits, s);
     if (s === steps - 1) break;
     mask.forEach((r) => r.push(1));
     out = await lm.step(
@@ -135,4 +137,22 @@ export async function expectLogitsAlongTokens(
     );
   }
   out.cache.dispose();
+}
+
+/** Teacher forcing, checking every step's logits against `stepLogits` [steps, batch, vocab]. */
+export async function expectLogitsAlongTokens(
+  lm: OptLanguageModel,
+  prompt: QueryPrompt,
+  attentionMask: readonly (readonly number[])[],
+  tokens: readonly (readonly number[])[],
+  stepLogits: { shape: readonly number[]; values: Float32Array },
+): Promise<void> {
+  const [steps, batch, vocab] = stepLogits.shape as [number, number, number];
+  await forEachForcedStep(lm, prompt, attentionMask, tokens, steps, (logits, s) =>
+    expectClose(
+      logits,
+      stepLogits.values.subarray(s * batch * vocab, (s + 1) * batch * vocab),
+      TOLERANCE.logits,
+    ),
+  );
 }
